@@ -1,0 +1,1 @@
+"""kefu benchmarks: `python -m bench [names...]` runs them and rewrites BENCHMARKS.md."""
