@@ -1,0 +1,1 @@
+"""Bot: intent classifier, dialogue policy and sentiment — see docs/bot.md."""
