@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench` (all) or `python -m bench routing wfm` (some); `--quick` for a smoke run."""
+"""Run benchmarks: `python -m bench` (all) or `python -m bench routing wfm` (some); `--quick` smoke-runs."""
 
 from __future__ import annotations
 

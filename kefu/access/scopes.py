@@ -1,0 +1,50 @@
+"""Data scopes: which rows an actor may see, as SQL conditions applied inside every domain's reads.
+
+An agent sees the customers, conversations and tickets they handle; a team lead those of the team;
+supervisors and administrators all. Other roles see nothing of customers until a feature grants it
+(quality sampling grants QA specialists the contacts sampled to them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from kefu.access.actor import Actor
+from kefu.access.roles import Role
+from kefu.channels.models import Conversation
+from kefu.customers.models import Customer
+from kefu.tickets.models import Ticket
+
+CENTRE_WIDE = {Role.supervisor, Role.admin}
+
+
+def conversation_scope(actor: Actor) -> ColumnElement[bool]:
+    if actor.role in CENTRE_WIDE:
+        return true()
+    if actor.role == Role.team_lead and actor.team_id is not None:
+        return Conversation.team_id == actor.team_id
+    if actor.role == Role.agent:
+        return Conversation.agent_id == actor.user_id
+    return false()
+
+
+def ticket_scope(actor: Actor) -> ColumnElement[bool]:
+    if actor.role in CENTRE_WIDE:
+        return true()
+    if actor.role == Role.team_lead and actor.team_id is not None:
+        return Ticket.team_id == actor.team_id
+    if actor.role == Role.agent:
+        return Ticket.assignee_id == actor.user_id
+    return false()
+
+
+def customer_scope(actor: Actor) -> ColumnElement[bool]:
+    """A customer is visible when one of their conversations or tickets is, or they are dedicated to you."""
+    if actor.role in CENTRE_WIDE:
+        return true()
+    handled = select(Conversation.customer_id).where(conversation_scope(actor))
+    ticketed = select(Ticket.customer_id).where(ticket_scope(actor))
+    conditions = [Customer.id.in_(handled), Customer.id.in_(ticketed)]
+    if actor.role == Role.agent:
+        conditions.append(Customer.dedicated_agent_id == actor.user_id)
+    return or_(*conditions)

@@ -1,0 +1,54 @@
+"""Conversations and their messages, whatever the channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.core.db import Base
+
+
+class Conversation(Base):
+    """One live exchange with a customer on one channel, with the timings the measures are built from."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_agent_started", "agent_id", "started_at"),
+        Index("ix_conversations_customer_started", "customer_id", "started_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), nullable=True, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True, index=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    queued_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Seconds of after-contact work and hold, reported by the agent console or the telephone platform.
+    after_contact_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    hold_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot_handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    # A channel's own message id may arrive twice; it is stored once.
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_message_external"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sender: Mapped[str] = mapped_column(String(10))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]

@@ -1,0 +1,61 @@
+"""The one module that knows which database it talks to.
+
+Everything SQLite-only or PostgreSQL-only lives here, so the rest of kefu is portable SQL(Alchemy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+
+def configure_engine(engine: Engine) -> None:
+    """Per-connection settings each backend needs."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN badly; take control so BEGIN is explicit.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the single writer; NORMAL sync is durable across process crashes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"check_same_thread": False, "timeout": 10}}
+    return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+
+
+def try_advisory_lock(session: Session, key: int) -> bool:
+    """Leader election: PostgreSQL session advisory lock; SQLite has a single process, which always leads."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+
+
+def supports_skip_locked(session: Session) -> bool:
+    """Row claiming uses FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single writer serialises instead."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def reset_sequences(session: Session, tables: list[str]) -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequences past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+            )
+        )

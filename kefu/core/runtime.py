@@ -1,0 +1,36 @@
+"""The composition root: settings, database engine, session factory and event bus of one process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from kefu.core import migrate
+from kefu.core.config import Settings
+from kefu.core.db import make_engine
+from kefu.core.events import BUS_KEY, EventBus, make_bus
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: EventBus
+
+    def close(self) -> None:
+        self.bus.close()
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.sqlalchemy_url)
+    if run_migrations:
+        migrate.upgrade(engine)
+    bus = make_bus(settings.redis_url)
+    # Every session carries the bus, so events queued in it are published after its commit.
+    sessions = sessionmaker(bind=engine, expire_on_commit=False, info={BUS_KEY: bus})
+    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus)

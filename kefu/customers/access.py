@@ -1,0 +1,38 @@
+"""Scoped reads of customers: fetch and check permission in one call; missing and forbidden look alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.access.actor import Actor
+from kefu.access.scopes import customer_scope
+from kefu.core.errors import NotFound
+from kefu.customers.models import Customer, CustomerIdentity
+
+
+def access_customer_by_id(session: Session, actor: Actor, customer_id: int) -> Customer:
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id, customer_scope(actor)))
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+def list_customers(session: Session, actor: Actor, *, limit: int, after_id: int = 0) -> Sequence[Customer]:
+    query = (
+        select(Customer)
+        .where(customer_scope(actor), Customer.id > after_id, Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def identities_of(session: Session, customer_id: int) -> Sequence[CustomerIdentity]:
+    return session.scalars(
+        select(CustomerIdentity)
+        .where(CustomerIdentity.customer_id == customer_id)
+        .order_by(CustomerIdentity.id)
+    ).all()

@@ -1,0 +1,1 @@
+"""The demo workspace: a realistic bilingual centre generated from a seeded random generator."""

@@ -1,0 +1,52 @@
+"""The ASGI application: `create_app()` wires settings, database, event bus and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from kefu import __version__
+from kefu.core.config import Settings
+from kefu.core.logs import configure_logging
+from kefu.core.runtime import Runtime, open_runtime
+from kefu.customers import api as customers_api
+from kefu.web import health
+from kefu.web.errors import install_error_handlers
+from kefu.web.metrics import record_request
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(customers_api.router)
+    return router
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; the runtime (engine, bus) opens now so a broken configuration fails at start-up."""
+    settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    runtime = runtime or open_runtime(settings, run_migrations=settings.auto_migrate)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="kefu",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.middleware("http")(record_request)
+    app.include_router(health.router)
+    app.include_router(api_router())
+    return app
