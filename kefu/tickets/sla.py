@@ -1,0 +1,259 @@
+"""SLA policies, policy choice and deadline computation with pauses (pure).
+
+A policy holds targets in *business* seconds of its calendar. A ticket's clock for one metric starts at a
+known instant (created_at, or the customer's unanswered message for next response), runs only while the
+calendar is open and the ticket is not in a paused status (see `lifecycle.SLA_PAUSED`), and the deadline
+is the instant at which the running time reaches the target. While a pause is still open the deadline is
+unknown (it moves with the pause), so it is reported as None with the business time left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from kefu.tickets.calendar import TWENTY_FOUR_SEVEN, US, BusinessCalendar, from_us, to_us
+from kefu.tickets.kinds import Priority, TicketType
+from kefu.tickets.lifecycle import SLA_PAUSED, parse_status
+
+CHANNELS = frozenset({"webchat", "email", "voice", "app", "social", "api"})
+TIERS = frozenset({"new", "active", "high_value", "vip"})
+
+
+class SlaError(ValueError):
+    """Bad SLA configuration or ticket timing input; the message names the field and the reason."""
+
+
+class SlaMetric(StrEnum):
+    first_response = "first_response"
+    next_response = "next_response"
+    resolution = "resolution"
+
+
+def _positive(value: float, field_name: str, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise SlaError(f"{field_name}: expected a number of seconds, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero) or value == float("inf"):
+        raise SlaError(f"{field_name}: must be a positive finite number of seconds, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTarget:
+    """One target: `seconds` of business time, with a warning `warn_before` seconds ahead (0 = none)."""
+
+    metric: SlaMetric
+    seconds: float
+    warn_before: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metric", SlaMetric(self.metric))
+        _positive(self.seconds, f"{self.metric}.seconds")
+        _positive(self.warn_before, f"{self.metric}.warn_before", allow_zero=True)
+        if self.warn_before >= self.seconds:
+            raise SlaError(f"{self.metric}.warn_before: must be shorter than the target ({self.seconds} s)")
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    name: str
+    targets: tuple[SlaTarget, ...]
+    calendar: BusinessCalendar = TWENTY_FOUR_SEVEN
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise SlaError("name: an SLA policy needs a name")
+        metrics = [t.metric for t in self.targets]
+        if len(set(metrics)) != len(metrics):
+            raise SlaError(f"targets: policy {self.name!r} has two targets for one metric")
+
+    def target(self, metric: SlaMetric) -> SlaTarget | None:
+        return next((t for t in self.targets if t.metric == metric), None)
+
+
+def _vocabulary(values: Iterable[str], known: Iterable[str], field_name: str) -> frozenset[str]:
+    chosen, allowed = frozenset(values), frozenset(known)
+    unknown = chosen - allowed
+    if unknown:
+        raise SlaError(f"{field_name}: unknown {sorted(unknown)}; known: {sorted(allowed)}")
+    return chosen
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """Chooses `policy` when every non-empty condition holds (an empty set means "any")."""
+
+    policy: str
+    channels: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+    priorities: frozenset[str] = frozenset()
+    tiers: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channels", _vocabulary(self.channels, CHANNELS, "channels"))
+        object.__setattr__(self, "types", _vocabulary(self.types, TicketType, "types"))
+        object.__setattr__(self, "priorities", _vocabulary(self.priorities, Priority, "priorities"))
+        object.__setattr__(self, "tiers", _vocabulary(self.tiers, TIERS, "tiers"))
+
+    def matches(self, channel: str, type_: str, priority: str, tier: str) -> bool:
+        return (
+            (not self.channels or channel in self.channels)
+            and (not self.types or type_ in self.types)
+            and (not self.priorities or priority in self.priorities)
+            and (not self.tiers or tier in self.tiers)
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyBook:
+    """The centre's policies and the ordered rules that pick one; the first matching rule wins."""
+
+    policies: Mapping[str, SlaPolicy]
+    rules: Sequence[PolicyRule]
+    default: str
+    _memo: dict[tuple[str, str, str, str], SlaPolicy] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        named = [("default", self.default)] + [(f"rules[{i}]", r.policy) for i, r in enumerate(self.rules)]
+        for where, name in named:
+            if name not in self.policies:
+                raise SlaError(f"{where}: no SLA policy named {name!r}")
+
+    def choose(self, channel: str, type_: str, priority: str, tier: str) -> SlaPolicy:
+        """The policy of a ticket; memoised, as the inputs take few distinct values."""
+        facts = (channel, type_, priority, tier)
+        chosen = self._memo.get(facts)
+        if chosen is None:
+            rule = next((r for r in self.rules if r.matches(*facts)), None)
+            chosen = self.policies[rule.policy if rule else self.default]
+            self._memo[facts] = chosen
+        return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInterval:
+    """The ticket was in `status` from `start` until `end` (None: still is)."""
+
+    status: str
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTimes:
+    """The SLA-relevant facts of one ticket. `awaiting_reply_since` is the customer's oldest message not
+    yet answered after the first response (it starts a next-response cycle)."""
+
+    ticket_id: int
+    created_at: datetime
+    status_history: tuple[StatusInterval, ...] = ()
+    first_response_at: datetime | None = None
+    awaiting_reply_since: datetime | None = None
+    solved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaClock:
+    """One metric's clock. `deadline`/`warn_at` are None while an open pause holds them back (then
+    `remaining` is the business time left); `stopped_at` is when the metric was met (reply, solve)."""
+
+    ticket_id: int
+    metric: SlaMetric
+    started_at: datetime
+    deadline: datetime | None
+    warn_at: datetime | None
+    stopped_at: datetime | None
+    remaining: float
+
+    @property
+    def breached(self) -> bool:
+        """Stopped after the deadline; a running clock is judged against `now` by the sweep."""
+        return self.stopped_at is not None and self.deadline is not None and self.stopped_at > self.deadline
+
+
+Pause = tuple[int, int | None]
+
+
+def pauses_of(history: Iterable[StatusInterval]) -> list[Pause]:
+    """Merged, sorted paused periods in µs from a status history (an open-ended one last)."""
+    spans: list[Pause] = []
+    for i, iv in enumerate(history):
+        if parse_status(iv.status, f"status_history[{i}].status") not in SLA_PAUSED:
+            continue
+        start = to_us(iv.start, f"status_history[{i}].start")
+        end = None if iv.end is None else to_us(iv.end, f"status_history[{i}].end")
+        if end is not None and end < start:
+            raise SlaError(f"status_history[{i}]: ends before it starts")
+        spans.append((start, end))
+    spans.sort(key=lambda p: p[0])
+    merged: list[Pause] = []
+    for start, end in spans:
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last_end = merged[-1][1]
+            merged[-1] = (merged[-1][0], None if last_end is None or end is None else max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def run_clock(
+    cal: BusinessCalendar, start: int, need: int, pauses: Sequence[Pause]
+) -> tuple[int | None, int]:
+    """Walk from `start` (µs) spending `need` business µs outside pauses. Returns the instant the time is
+    spent, or (None, µs still needed) if an open-ended pause comes first."""
+    cursor = start
+    for p0, p1 in pauses:
+        if p1 is not None and p1 <= cursor:
+            continue
+        if p0 > cursor:
+            available = cal.between_us(cursor, p0)
+            if available >= need:
+                return cal.add_us(cursor, need), 0
+            need -= available
+        if p1 is None:
+            return None, need
+        cursor = p1
+    return cal.add_us(cursor, need), 0
+
+
+def _clock(
+    policy: SlaPolicy,
+    target: SlaTarget,
+    times: TicketTimes,
+    start: datetime,
+    stop: datetime | None,
+    pauses: list[Pause],
+) -> SlaClock:
+    t0, need = to_us(start, f"{target.metric}.start"), round(target.seconds * US)
+    deadline, remaining = run_clock(policy.calendar, t0, need, pauses)
+    warn_at = None
+    if target.warn_before:
+        warn_at, _ = run_clock(policy.calendar, t0, need - round(target.warn_before * US), pauses)
+    return SlaClock(
+        times.ticket_id,
+        target.metric,
+        start,
+        None if deadline is None else from_us(deadline),
+        None if warn_at is None else from_us(warn_at),
+        stop,
+        remaining / US,
+    )
+
+
+def sla_clocks(policy: SlaPolicy, times: TicketTimes) -> list[SlaClock]:
+    """The clocks of every metric the policy targets and the ticket has started."""
+    pauses = pauses_of(times.status_history)
+    starts = {
+        SlaMetric.first_response: (times.created_at, times.first_response_at),
+        SlaMetric.resolution: (times.created_at, times.solved_at),
+    }
+    if times.first_response_at is not None and times.awaiting_reply_since is not None:
+        starts[SlaMetric.next_response] = (times.awaiting_reply_since, None)
+    clocks = []
+    for target in policy.targets:
+        if target.metric in starts:
+            start, stop = starts[target.metric]
+            clocks.append(_clock(policy, target, times, start, stop, pauses))
+    return clocks
