@@ -1,0 +1,105 @@
+from datetime import UTC, datetime, timedelta
+
+from kefu.core.holidays import CHINA
+from kefu.tickets.calendar import BusinessCalendar
+from kefu.tickets.escalation import EscalationLevel
+from kefu.tickets.sla import SlaMetric, SlaPolicy, SlaTarget, StatusInterval, TicketTimes
+from kefu.tickets.sweep import SlaEventKind, SweepTicket, sweep
+
+HOUR = 3600
+OFFICE = BusinessCalendar.build("Asia/Shanghai", {"mon-fri": ["09:00-12:00", "13:30-18:00"]}, CHINA)
+POLICY = SlaPolicy(
+    "email",
+    (
+        SlaTarget(SlaMetric.first_response, 4 * HOUR, warn_before=HOUR),
+        SlaTarget(SlaMetric.next_response, 2 * HOUR),
+        SlaTarget(SlaMetric.resolution, 48 * HOUR, warn_before=4 * HOUR),
+    ),
+    OFFICE,
+)
+CREATED = datetime(2025, 3, 4, 1, tzinfo=UTC)  # Tue 09:00 Shanghai: first response due 14:30 (06:30 UTC)
+
+
+def run_passes(tickets, instants):
+    """Sweep at each instant, recording what comes back, like the scheduler does."""
+    recorded, fired = set(), []
+    for now in instants:
+        events = sweep(tickets, now, recorded)
+        recorded.update(e.key for e in events)
+        fired.extend(events)
+    return fired
+
+
+def kinds(events):
+    return [(e.kind, e.subject) for e in events]
+
+
+def test_warning_then_breach_then_escalations_each_once():
+    ticket = SweepTicket(TicketTimes(1, CREATED), POLICY)
+    passes = [CREATED + timedelta(minutes=m) for m in range(0, 8 * 60, 7)]
+    fired = run_passes([ticket], passes + passes[-3:])  # the last passes run twice
+    assert kinds(fired) == [
+        (SlaEventKind.warning, "first_response"),
+        (SlaEventKind.escalation, "team_lead"),
+        (SlaEventKind.breach, "first_response"),
+        (SlaEventKind.escalation, "supervisor"),
+    ]
+    warning, lead, breach, supervisor = fired
+    assert warning.due_at == datetime(2025, 3, 4, 4, tzinfo=UTC)  # 12:00 Shanghai
+    assert lead.due_at == warning.due_at
+    assert breach.due_at == supervisor.due_at == datetime(2025, 3, 4, 6, 30, tzinfo=UTC)
+
+
+def test_a_restart_after_downtime_catches_up_without_duplicates():
+    ticket = SweepTicket(TicketTimes(1, CREATED), POLICY)
+    first = run_passes([ticket], [CREATED])
+    # the server was down all day; the next pass finds the breach (not the stale warning) and both levels
+    later = CREATED + timedelta(hours=10)
+    recorded = {e.key for e in first}
+    events = sweep([ticket], later, recorded)
+    assert kinds(events) == [
+        (SlaEventKind.breach, "first_response"),
+        (SlaEventKind.escalation, "team_lead"),
+        (SlaEventKind.escalation, "supervisor"),
+    ]
+    assert sweep([ticket], later, recorded | {e.key for e in events}) == []
+
+
+def test_pending_ticket_fires_nothing_until_it_resumes():
+    responded = CREATED + timedelta(minutes=30)
+    history = (StatusInterval("open", CREATED, responded), StatusInterval("pending", responded))
+    times = TicketTimes(2, CREATED, history, first_response_at=responded)
+    assert sweep([SweepTicket(times, POLICY)], CREATED + timedelta(days=20), set()) == []
+
+
+def test_met_first_response_fires_nothing_but_a_late_one_is_recorded():
+    on_time = TicketTimes(3, CREATED, first_response_at=CREATED + timedelta(hours=1))
+    late = TicketTimes(4, CREATED, first_response_at=CREATED + timedelta(hours=9))
+    now = CREATED + timedelta(hours=10)
+    events = sweep([SweepTicket(on_time, POLICY), SweepTicket(late, POLICY)], now, set())
+    assert [(e.ticket_id, e.kind, e.subject) for e in events] == [(4, SlaEventKind.breach, "first_response")]
+
+
+def test_each_next_response_cycle_fires_its_own_breach():
+    responded = CREATED + timedelta(minutes=10)
+    cycle1, cycle2 = CREATED + timedelta(hours=1), CREATED + timedelta(days=1)
+    t1 = TicketTimes(5, CREATED, first_response_at=responded, awaiting_reply_since=cycle1)
+    t2 = TicketTimes(5, CREATED, first_response_at=responded, awaiting_reply_since=cycle2)
+    recorded = set()
+    first = sweep(
+        [SweepTicket(t1, POLICY, level=EscalationLevel.supervisor)], cycle1 + timedelta(hours=6), recorded
+    )
+    recorded |= {e.key for e in first}
+    second = sweep(
+        [SweepTicket(t2, POLICY, level=EscalationLevel.supervisor)], cycle2 + timedelta(hours=6), recorded
+    )
+    assert kinds(first) == kinds(second) == [(SlaEventKind.breach, "next_response")]
+    assert first[0].cycle == cycle1 and second[0].cycle == cycle2
+
+
+def test_major_complaint_escalates_to_supervisor_at_creation():
+    ticket = SweepTicket(TicketTimes(6, CREATED), POLICY, major_complaint=True)
+    events = sweep([ticket], CREATED, set())
+    assert [(e.kind, e.subject, e.due_at, e.reason) for e in events] == [
+        (SlaEventKind.escalation, "supervisor", CREATED, "major complaint")
+    ]
