@@ -259,7 +259,8 @@ def _contact_times(rng: random.Random, start: datetime) -> list[datetime]:
         scale = volume / sum(HOURLY_WEIGHT)
         for hour, weight in enumerate(HOURLY_WEIGHT):
             for _ in range(_poisson(rng, weight * scale)):
-                offset = timedelta(days=day, hours=hour, seconds=rng.uniform(0, 3600))
+                # `hour` is local time; UTC is eight hours behind the centre.
+                offset = timedelta(days=day, hours=hour, seconds=rng.uniform(0, 3600)) - CENTRE_UTC_OFFSET
                 instants.append(start + offset)
     instants.sort()
     return instants

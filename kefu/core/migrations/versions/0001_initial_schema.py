@@ -45,7 +45,6 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('lead_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['lead_id'], ['users.id'], name=op.f('fk_teams_lead_id_users'), use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teams')),
     sa.UniqueConstraint('code', name=op.f('uq_teams_code'))
     )
@@ -80,6 +79,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    # teams and users point at each other: the team lead key is added once both tables exist.
+    with op.batch_alter_table("teams") as batch:
+        batch.create_foreign_key(op.f("fk_teams_lead_id_users"), "users", ["lead_id"], ["id"])
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_users_team_id'), ['team_id'], unique=False)
@@ -355,6 +357,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_team_id'))
         batch_op.drop_index(batch_op.f('ix_users_role'))
 
+    with op.batch_alter_table("teams") as batch:
+        batch.drop_constraint("fk_teams_lead_id_users", type_="foreignkey")
     op.drop_table('users')
     op.drop_table('queues')
     op.drop_table('teams')
