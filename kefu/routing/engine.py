@@ -29,7 +29,7 @@ from kefu.routing.errors import (
     UnknownSkillError,
 )
 from kefu.routing.ewt import QueueLoad
-from kefu.routing.pool import NEUTRAL_QUALITY, QueuePool, qualifying_step, skill_match
+from kefu.routing.pool import Candidate, QueuePool, qualifying_step, skill_match
 from kefu.routing.priority import DEFAULT_POLICY, PriorityPolicy, order_key, priority
 from kefu.routing.state import AgentState, Presence, QueueConfig, WaitingContact
 
@@ -47,19 +47,6 @@ class Snapshot:
     surge: bool = False  # reserve agents are routed to only in surge mode
     skills: frozenset[str] | None = None  # the skill catalogue; None skips the check
     priority: PriorityPolicy = DEFAULT_POLICY
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An agent as the strategy saw them when deciding: what a supervisor needs to see why."""
-
-    agent: str
-    score: float  # skill_first: skill match + quality/1000; idle_first: free share of the combined limit
-    skill_match: float
-    quality: float | None
-    load: int
-    idle_seconds: float
-    overflow_step: int  # first step of the queue's ladder at which this agent qualifies
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +188,7 @@ class Router:
     def upsert_agent(self, agent: AgentState, now: float) -> list[Decision]:
         """An agent logged in or changed skills, languages, team or limits."""
         for queue_id in self._memberships.get(agent.id, ()):
-            del self._pools[queue_id].members[agent.id]
+            self._pools[queue_id].forget(agent.id)
         self._memberships[agent.id] = set()
         self._versions.setdefault(agent.id, 0)
         for queue in self._queues.values():
@@ -230,7 +217,7 @@ class Router:
             self.withdraw(contact.id)
         queue = self._queues[contact.queue]
         member = self._pools[queue.id].members.get(agent_id, (0, skill_match(agent, queue)))
-        chosen = self._candidate(agent, member, queue.strategy, now)
+        chosen = self._pools[queue.id].candidate(agent, now, member)
         return self._commit(contact, agent_id, ("transfer", "transfer_to_agent"), chosen, (), now, 0)
 
     # ----- internals ---------------------------------------------------------------------------------
@@ -248,23 +235,14 @@ class Router:
         self._lines.setdefault(queue.id, [])
         for agent in agents:
             self._admit(pool, agent)
-        self._compact(pool)
+            if agent.id in self._routable and presence.has_room(agent, queue.channel):
+                pool.push(pool.entry(agent, self._versions[agent.id]))
 
     def _admit(self, pool: QueuePool, agent: AgentState) -> None:
         step = qualifying_step(agent, pool.steps, pool.queue.channel)
         if step is not None:
             pool.members[agent.id] = (step, skill_match(agent, pool.queue))
             self._memberships[agent.id].add(pool.queue.id)
-
-    def _compact(self, pool: QueuePool) -> None:
-        channel = pool.queue.channel
-        pool.rebuild(
-            [
-                pool.entry(self._agents[a], self._versions[a])
-                for a in pool.members
-                if a in self._routable and presence.has_room(self._agents[a], channel)
-            ]
-        )
 
     def _enqueue(self, contact: WaitingContact) -> Key:
         queue = self.queue(contact.queue)
@@ -285,27 +263,28 @@ class Router:
         line = self._lines[contact.queue]
         del line[bisect_left(line, key)]
 
-    def _store(self, agent: AgentState, now: float) -> None:
-        """Record a new state of the agent and re-offer it to its queues (old heap entries go stale)."""
+    def _store(self, agent: AgentState, now: float, worse: bool = False) -> None:
+        """Record a new state of the agent and offer it to its queues.
+
+        `worse` says the change can only lower the agent's rank (it took a contact): every pool still
+        holding a live entry re-keys it lazily (see `QueuePool`), so nothing is pushed here.
+        """
         self._agents[agent.id] = agent
         self._versions[agent.id] += 1
-        version = self._versions[agent.id]
         if agent.presence is Presence.AFTER_CONTACT_WORK and agent.acw_until is not None:
             heapq.heappush(self._acw, (agent.acw_until, agent.id))
-        offerable = (
-            presence.is_routable(agent, now, self._surge)
-            and agent.presence is not Presence.AFTER_CONTACT_WORK
-        )
-        if not offerable:
+        acw = agent.presence is Presence.AFTER_CONTACT_WORK
+        if acw or not presence.is_routable(agent, now, self._surge):
             self._routable.discard(agent.id)
             return
         self._routable.add(agent.id)
+        if worse:
+            return
+        version = self._versions[agent.id]
         for queue_id in self._memberships[agent.id]:  # one push per pool: the order cannot matter
             pool = self._pools[queue_id]
             if presence.has_room(agent, pool.queue.channel):
-                pool.push(agent, version)
-                if len(pool.heap) > 2 * len(pool.members) + 64:
-                    self._compact(pool)
+                pool.push(pool.entry(agent, version))
 
     def _advance(self, now: float) -> list[Decision]:
         """End after-contact work whose timer ran out, and give those agents work."""
@@ -352,16 +331,20 @@ class Router:
                 return None
             if sticky is not None:
                 agent_id, reason = sticky
-                chosen = self._entry_candidate(pool, agent_id, now)
+                chosen = pool.candidate(self._agents[agent_id], now)
                 return self._commit(contact, agent_id, ("sticky", reason), chosen, (), now, step)
-        taken = pool.take(step, 1 + RUNNERS_UP, self._agents, self._versions, self._routable)
-        if not taken:
+        best = pool.pop_best(step, self._agents, self._versions, self._routable)
+        if best is None:
             return None
-        for entry in taken[1:]:
-            heapq.heappush(pool.heap, entry)
-        chosen, *others = (self._entry_candidate(pool, entry[4], now) for entry in taken)
+        chosen = pool.candidate(best, now)
+        others = pool.peek_next(step, RUNNERS_UP, self._agents, self._versions, self._routable)
+        runners_up = tuple(pool.candidate(agent, now) for agent in others)
         why = (pool.queue.strategy, f"overflow_step_{chosen.overflow_step}" if chosen.overflow_step else "")
-        return self._commit(contact, chosen.agent, why, chosen, tuple(others), now, step)
+        decision = self._commit(contact, best.id, why, chosen, runners_up, now, step)
+        agent = self._agents[best.id]  # its entry here was popped, not left to re-key: put it back
+        if best.id in self._routable and presence.has_room(agent, pool.queue.channel):
+            pool.push(pool.entry(agent, self._versions[agent.id]))
+        return decision
 
     def _fill(self, agent_id: str, now: float) -> list[Decision]:
         """Give a newly free agent the best waiting contacts it may serve, while it has room."""
@@ -371,7 +354,7 @@ class Router:
             if found is None:
                 break
             contact, pool, why = found
-            chosen = self._entry_candidate(pool, agent_id, now)
+            chosen = pool.candidate(self._agents[agent_id], now)
             step = bisect_right(pool.afters, now - contact.enqueued_at)
             decisions.append(self._commit(contact, agent_id, why, chosen, (), now, step))
         return decisions
@@ -412,27 +395,6 @@ class Router:
                 return ("sticky", sticky[1])
         return (pool.queue.strategy, f"overflow_step_{qualifying}" if qualifying else "")
 
-    def _entry_candidate(self, pool: QueuePool, agent_id: str, now: float) -> Candidate:
-        return self._candidate(self._agents[agent_id], pool.members[agent_id], pool.queue.strategy, now)
-
-    def _candidate(
-        self, agent: AgentState, member: tuple[int, float], strategy: str, now: float
-    ) -> Candidate:
-        step, match = member
-        if strategy == "idle_first":
-            score = 1.0 - agent.total_load / agent.max_total if agent.max_total else 0.0
-        else:
-            score = match + (NEUTRAL_QUALITY if agent.quality is None else agent.quality) / 1000
-        return Candidate(
-            agent=agent.id,
-            score=score,
-            skill_match=match,
-            quality=agent.quality,
-            load=agent.total_load,
-            idle_seconds=max(0.0, now - agent.idle_since),
-            overflow_step=step,
-        )
-
     def _commit(
         self,
         contact: WaitingContact,
@@ -443,7 +405,9 @@ class Router:
         now: float,
         step: int,
     ) -> Decision:
-        self._store(presence.assign(self._agents[agent_id], contact.channel, now, self._surge), now)
+        self._store(
+            presence.assign(self._agents[agent_id], contact.channel, now, self._surge), now, worse=True
+        )
         if contact.id in self._waiting:
             self._dequeue(self._waiting[contact.id][0], contact)
         strategy, reason = why

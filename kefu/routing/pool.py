@@ -26,6 +26,19 @@ Entry = tuple[int, float, float, float, str, int]
 
 
 @dataclass(frozen=True, slots=True)
+class Candidate:
+    """An agent as the strategy saw them when deciding: what a supervisor needs to see why."""
+
+    agent: str
+    score: float  # skill_first: skill match + quality/1000; idle_first: free share of the combined limit
+    skill_match: float
+    quality: float | None
+    load: int
+    idle_seconds: float
+    overflow_step: int  # first step of the queue's ladder at which this agent qualifies
+
+
+@dataclass(frozen=True, slots=True)
 class Requirement:
     min_levels: Mapping[str, int]  # skills with a minimum of 0 are omitted
     teams: frozenset[str] | None  # None: any team
@@ -72,9 +85,15 @@ def skill_match(agent: AgentState, queue: QueueConfig) -> float:
 
 
 class QueuePool:
-    """Members of one queue (agent id → (qualifying step, skill match)) and their ranking heap."""
+    """Members of one queue (agent id → (qualifying step, skill match)) and their ranking heap.
 
-    __slots__ = ("queue", "steps", "afters", "members", "heap")
+    `live` maps each agent to the version of its one valid heap entry. An entry whose version differs
+    from `live` is dead (superseded) and is dropped when it surfaces. A live entry older than the agent's
+    current version belongs to an agent whose key only got worse (it took a contact), so it surfaces no
+    later than it should and is re-keyed then: taking a contact costs no heap pushes.
+    """
+
+    __slots__ = ("queue", "steps", "afters", "members", "heap", "live")
 
     def __init__(self, queue: QueueConfig) -> None:
         self.queue = queue
@@ -82,6 +101,7 @@ class QueuePool:
         self.afters = tuple(step.after_seconds for step in queue.overflow)
         self.members: dict[str, tuple[int, float]] = {}
         self.heap: list[Entry] = []
+        self.live: dict[str, int] = {}
 
     def entry(self, agent: AgentState, version: int) -> Entry:
         step, level = self.members[agent.id]
@@ -90,35 +110,85 @@ class QueuePool:
             return (step, -level, -quality, agent.idle_since, agent.id, version)
         return (step, agent.total_load / agent.max_total, agent.idle_since, 0.0, agent.id, version)
 
-    def push(self, agent: AgentState, version: int) -> None:
-        heapq.heappush(self.heap, self.entry(agent, version))
+    def candidate(self, agent: AgentState, now: float, member: tuple[int, float] | None = None) -> Candidate:
+        """The agent as this queue's strategy sees it; `member` overrides for a non-member (transfers)."""
+        step, match = member or self.members[agent.id]
+        if self.queue.strategy == "idle_first":
+            score = 1.0 - agent.total_load / agent.max_total if agent.max_total else 0.0
+        else:
+            score = match + (NEUTRAL_QUALITY if agent.quality is None else agent.quality) / 1000
+        idle = now - agent.idle_since
+        return Candidate(
+            agent.id, score, match, agent.quality, agent.total_load, idle if idle > 0 else 0.0, step
+        )
 
-    def rebuild(self, entries: list[Entry]) -> None:
-        """Replace the heap by exactly one current entry per offerable member (drops the outdated ones)."""
-        heapq.heapify(entries)
-        self.heap = entries
+    def push(self, entry: Entry) -> None:
+        """Make `entry` its agent's live entry; any older one becomes dead."""
+        heapq.heappush(self.heap, entry)
+        self.live[entry[4]] = entry[5]
+        if len(self.heap) > 2 * len(self.live) + 64:
+            self.heap = [e for e in self.heap if self.live.get(e[4]) == e[5]]
+            heapq.heapify(self.heap)
 
-    def take(
+    def forget(self, agent_id: str) -> None:
+        """The agent left the pool: its entries die."""
+        self.members.pop(agent_id, None)
+        self.live.pop(agent_id, None)
+
+    def pop_best(
+        self, step: int, agents: Mapping[str, AgentState], versions: Mapping[str, int], routable: set[str]
+    ) -> AgentState | None:
+        """Remove and return the best offerable agent qualifying at `step`, cleaning the top on the way."""
+        heap, live, channel = self.heap, self.live, self.queue.channel
+        while heap:
+            top = heap[0]
+            agent_id = top[4]
+            if live.get(agent_id) != top[5]:
+                heapq.heappop(heap)
+            elif agent_id not in routable or not has_room(agents[agent_id], channel):
+                heapq.heappop(heap)
+                del live[agent_id]
+            elif top[5] != versions[agent_id]:
+                fresh = self.entry(agents[agent_id], versions[agent_id])
+                heapq.heapreplace(heap, fresh)
+                live[agent_id] = fresh[5]
+            elif top[0] > step:
+                return None
+            else:
+                heapq.heappop(heap)
+                del live[agent_id]
+                return agents[agent_id]
+        return None
+
+    def peek_next(
         self,
         step: int,
         want: int,
         agents: Mapping[str, AgentState],
         versions: Mapping[str, int],
         routable: set[str],
-    ) -> list[Entry]:
-        """Pop up to `want` best current entries that qualify at `step`; the caller pushes back the unused."""
-        heap, channel, out = self.heap, self.queue.channel, []
-        while heap and len(out) < want:
-            top = heap[0]
-            agent_id = top[4]
-            if (
-                top[5] != versions[agent_id]
-                or agent_id not in routable
-                or not has_room(agents[agent_id], channel)
-            ):
-                heapq.heappop(heap)
-            elif top[0] > step:
+    ) -> list[AgentState]:
+        """The next `want` offerable agents in rank order, read without changing the heap.
+
+        A best-first walk of the heap tree (a parent never ranks below its children): outdated entries
+        are skipped, and an entry whose agent has since taken work competes with its current key.
+        """
+        heap, live, channel, out = self.heap, self.live, self.queue.channel, []
+        frontier: list[tuple[Entry, int]] = [(heap[0], 0)] if heap else []
+        while frontier and len(out) < want:
+            entry, index = heapq.heappop(frontier)
+            for child in (2 * index + 1, 2 * index + 2) if index >= 0 else ():
+                if child < len(heap):
+                    heapq.heappush(frontier, (heap[child], child))
+            agent_id = entry[4]
+            if index >= 0 and live.get(agent_id) != entry[5]:
+                continue
+            if agent_id not in routable or not has_room(agents[agent_id], channel):
+                continue
+            if entry[5] != versions[agent_id]:
+                heapq.heappush(frontier, (self.entry(agents[agent_id], versions[agent_id]), -1))
+            elif entry[0] > step:
                 break
             else:
-                out.append(heapq.heappop(heap))
+                out.append(agents[agent_id])
         return out

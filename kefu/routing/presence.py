@@ -8,10 +8,11 @@ agent finish what they hold; logging off with open contacts would orphan them an
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from kefu.routing.errors import CapacityError, TransitionError
-from kefu.routing.state import AgentState, Presence, require
+from kefu.routing.state import AgentState, Presence, evolve, require
 
 P = Presence
 ROUTABLE = frozenset({P.AVAILABLE, P.BUSY})
@@ -90,25 +91,25 @@ def assign(agent: AgentState, channel: str, now: float, surge: bool = False) -> 
         raise CapacityError(agent.id, f"no free capacity on {channel}")
     load = dict(current.load)
     load[channel] = load.get(channel, 0) + 1
-    return replace(current, load=load, presence=P.BUSY, idle_since=now)
+    return evolve(current, load, presence=P.BUSY, idle_since=now)
 
 
 def release(agent: AgentState, channel: str, now: float, acw_seconds: float = 0.0) -> AgentState:
     """A contact on `channel` ended; the agent enters after-contact work when `acw_seconds` > 0."""
-    require(acw_seconds >= 0, "release.acw_seconds", "must be >= 0")
+    require(math.isfinite(acw_seconds) and acw_seconds >= 0, "release.acw_seconds", "must be finite and >= 0")
     if agent.load.get(channel, 0) < 1:
         raise CapacityError(agent.id, f"holds no contact on {channel}")
     load = dict(agent.load)
     load[channel] -= 1
-    freed = replace(agent, load=load)
-    idle_since = now if not freed.total_load else agent.idle_since
+    idle_since = now if not sum(load.values()) else agent.idle_since
     if agent.presence not in ROUTABLE and agent.presence is not P.AFTER_CONTACT_WORK:
-        return replace(freed, idle_since=idle_since)  # on break or training: stays there
+        return evolve(agent, load, idle_since=idle_since)  # on break or training: stays there
     # A running after-contact-work timer is never cut short by a later release.
     until = max(agent.acw_until or now, now + acw_seconds)
     if until > now:
-        return replace(freed, presence=P.AFTER_CONTACT_WORK, acw_until=until, idle_since=idle_since)
-    return replace(freed, presence=_working(freed), acw_until=None, idle_since=idle_since)
+        return evolve(agent, load, presence=P.AFTER_CONTACT_WORK, acw_until=until, idle_since=idle_since)
+    working = P.BUSY if sum(load.values()) else P.AVAILABLE
+    return evolve(agent, load, presence=working, acw_until=None, idle_since=idle_since)
 
 
 def expire_after_contact_work(agent: AgentState, now: float) -> AgentState:
@@ -116,7 +117,7 @@ def expire_after_contact_work(agent: AgentState, now: float) -> AgentState:
     if agent.presence is not P.AFTER_CONTACT_WORK or agent.acw_until is None or agent.acw_until > now:
         return agent
     idle_since = max(agent.idle_since, agent.acw_until) if not agent.total_load else agent.idle_since
-    return replace(agent, presence=_working(agent), acw_until=None, idle_since=idle_since)
+    return evolve(agent, presence=_working(agent), acw_until=None, idle_since=idle_since)
 
 
 def set_capacity(agent: AgentState, capacity: dict[str, int], max_total: int) -> AgentState:

@@ -80,6 +80,7 @@ class AgentState:
     is_reserve: bool = False  # routed to only in surge mode
     break_reason: str | None = None
     acw_until: float | None = None  # end of after-contact work
+    total_load: int = field(init=False, repr=False, compare=False)  # cached: read on every routing step
 
     def __post_init__(self) -> None:
         require(isinstance(self.id, str) and bool(self.id), "agent.id", "must be a non-empty string")
@@ -103,6 +104,7 @@ class AgentState:
             require(self.acw_until is not None, "agent.acw_until", "after-contact work needs an end time")
         if self.acw_until is not None:
             _finite(self.acw_until, "agent.acw_until")
+        object.__setattr__(self, "total_load", sum(self.load.values()))
         self._check_load()
 
     def _check_load(self) -> None:
@@ -112,9 +114,20 @@ class AgentState:
         if self.total_load > self.max_total:
             raise CapacityError(self.id, f"total load {self.total_load} exceeds max_total {self.max_total}")
 
-    @property
-    def total_load(self) -> int:
-        return sum(self.load.values())
+
+def evolve(agent: AgentState, load: Mapping[str, int] | None = None, **changes: object) -> AgentState:
+    """A copy of `agent` with `changes`, without re-running validation.
+
+    Only for the routing hot path (a contact assigned or released), whose callers have already checked
+    capacity: re-validating skills and limits there would double the cost of a decision.
+    """
+    copy = object.__new__(AgentState)
+    for name in AgentState.__slots__:
+        object.__setattr__(copy, name, changes.get(name, getattr(agent, name)))
+    if load is not None:
+        object.__setattr__(copy, "load", MappingProxyType(dict(load)))
+        object.__setattr__(copy, "total_load", sum(load.values()))
+    return copy
 
 
 @dataclass(frozen=True, slots=True)
