@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.core.db import Base
@@ -50,5 +50,61 @@ class Message(Base):
     sender: Mapped[str] = mapped_column(String(10))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     body: Mapped[str] = mapped_column(Text)
+    # Sanitised HTML of an HTML e-mail (never raw markup from outside); `body` holds its text.
+    body_html: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+class ChannelThread(Base):
+    """A transport's thread handle (an e-mail Message-ID, a call id) that leads to one conversation.
+
+    `ours` marks handles kefu generated itself (outbound Message-IDs carry 128 random bits), which a
+    sender can only know by having received our mail; customer-made handles only thread that customer.
+    """
+
+    __tablename__ = "channel_threads"
+    __table_args__ = (UniqueConstraint("channel", "key", name="uq_channel_thread"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(255))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    ours: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class VoiceCall(Base):
+    """The telephone platform's call, with the state its events need beyond the conversation's timings."""
+
+    __tablename__ = "voice_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(120), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    held_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    recording_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+
+
+class QuarantinedMail(Base):
+    """Inbound mail kefu could not or would not ingest, kept whole with the reason (never lost silently)."""
+
+    __tablename__ = "quarantined_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    mail_from: Mapped[str] = mapped_column(String(320), default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EmailOutbox(Base):
+    """A rendered outbound e-mail waiting for (or done with) the SMTP relay; sent after the commit."""
+
+    __tablename__ = "email_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)

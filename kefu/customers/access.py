@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from kefu.access.actor import Actor
 from kefu.access.scopes import customer_scope
 from kefu.core.errors import NotFound
-from kefu.customers.models import Customer, CustomerIdentity
+from kefu.customers.models import Customer, CustomerIdentity, CustomerMerge
 
 
 def access_customer_by_id(session: Session, actor: Actor, customer_id: int) -> Customer:
@@ -36,3 +36,15 @@ def identities_of(session: Session, customer_id: int) -> Sequence[CustomerIdenti
         .where(CustomerIdentity.customer_id == customer_id)
         .order_by(CustomerIdentity.id)
     ).all()
+
+
+def access_merge_by_id(session: Session, actor: Actor, merge_id: int) -> CustomerMerge:
+    """A merge is visible to whoever can see its target, which holds everything the merge moved."""
+    merge = session.get(CustomerMerge, merge_id)
+    try:
+        if merge is None:
+            raise NotFound("merge")
+        access_customer_by_id(session, actor, merge.target_id)
+    except NotFound:
+        raise NotFound(f"merge {merge_id} not found") from None
+    return merge

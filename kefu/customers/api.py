@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from kefu.customers.access import access_customer_by_id, identities_of, list_customers
+from kefu.customers.access import access_customer_by_id, access_merge_by_id, identities_of, list_customers
+from kefu.customers.actions import do_merge_customers, do_set_lifetime_value, do_undo_merge
+from kefu.customers.settings import TierRulesDep
 from kefu.web.deps import CurrentActor, SessionDep
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -55,3 +58,48 @@ def get_customer(customer_id: int, session: SessionDep, actor: CurrentActor) -> 
     ]
     base = CustomerOut.model_validate(customer, from_attributes=True)
     return CustomerProfileOut(**base.model_dump(), identities=identities)
+
+
+class MergeIn(BaseModel):
+    source_id: int
+    target_id: int
+
+
+class MergeOut(BaseModel):
+    id: int
+    source_id: int
+    target_id: int
+    moved: dict[str, list[int]]
+    merged_at: datetime
+    undone_at: datetime | None
+
+
+class ValueIn(BaseModel):
+    lifetime_value: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+@router.post("/merges", response_model=MergeOut, status_code=201)
+def post_merge(body: MergeIn, session: SessionDep, actor: CurrentActor) -> MergeOut:
+    """Merge source into target; both must be visible to the caller."""
+    for customer_id in (body.source_id, body.target_id):
+        access_customer_by_id(session, actor, customer_id)
+    merge = do_merge_customers(
+        session, source_id=body.source_id, target_id=body.target_id, actor_id=actor.user_id
+    )
+    return MergeOut.model_validate(merge, from_attributes=True)
+
+
+@router.post("/merges/{merge_id}/undo", response_model=MergeOut)
+def post_undo_merge(merge_id: int, session: SessionDep, actor: CurrentActor) -> MergeOut:
+    merge = access_merge_by_id(session, actor, merge_id)
+    return MergeOut.model_validate(do_undo_merge(session, merge_id=merge.id), from_attributes=True)
+
+
+@router.put("/{customer_id}/value", response_model=CustomerOut)
+def put_value(
+    customer_id: int, body: ValueIn, session: SessionDep, actor: CurrentActor, rules: TierRulesDep
+) -> CustomerOut:
+    """The CRM pushes a customer's lifetime value; the tier is recomputed at once."""
+    access_customer_by_id(session, actor, customer_id)
+    customer = do_set_lifetime_value(session, customer_id=customer_id, value=body.lifetime_value, rules=rules)
+    return CustomerOut.model_validate(customer, from_attributes=True)

@@ -36,3 +36,17 @@ class CustomerIdentity(Base):
     namespace: Mapped[str] = mapped_column(String(40), default="")
     value: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime]
+
+
+class CustomerMerge(Base):
+    """One merge of `source` into `target`, with exactly what moved, so that it can be undone."""
+
+    __tablename__ = "customer_merges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # {"identities": [ids], "conversations": [ids], "tickets": [ids]} moved from source to target.
+    moved: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    merged_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None] = mapped_column(nullable=True)
