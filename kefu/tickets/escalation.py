@@ -7,10 +7,11 @@ its configured level; an escalation by hand moves one level up (or to a chosen h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from kefu.tickets.calendar import US, BusinessCalendar, from_us, to_us
 
@@ -35,6 +36,7 @@ class EscalationStep:
     level: EscalationLevel
     on: EscalationTrigger
     after_seconds: float = 0.0  # business seconds after the trigger instant
+    after_us: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", _level(self.level, "steps.level"))
@@ -46,6 +48,7 @@ class EscalationStep:
         delay = self.after_seconds
         if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay < float("inf"):
             raise EscalationError(f"steps.after_seconds: must be a finite number ≥ 0, got {delay!r}")
+        object.__setattr__(self, "after_us", round(delay * US))
 
 
 def _level(value: str, field_name: str) -> EscalationLevel:
@@ -68,12 +71,15 @@ class EscalationPolicy:
     chain: tuple[EscalationLevel, ...] = tuple(EscalationLevel)
     steps: tuple[EscalationStep, ...] = DEFAULT_STEPS
     major_complaint_level: EscalationLevel = EscalationLevel.supervisor
+    # level → position in the chain; str-valued enum members hash like their values, so both spellings work
+    ranks: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         chain = tuple(_level(v, "chain") for v in self.chain)
         if len(chain) < 2 or len(set(chain)) != len(chain):
             raise EscalationError("chain: needs at least two distinct levels")
         object.__setattr__(self, "chain", chain)
+        object.__setattr__(self, "ranks", {level.value: i for i, level in enumerate(chain)})
         for step in self.steps:
             if step.level not in chain[1:]:
                 raise EscalationError(f"steps.level: {step.level} is not above the chain's start {chain}")
@@ -83,65 +89,92 @@ class EscalationPolicy:
         object.__setattr__(self, "major_complaint_level", major)
 
     def rank(self, level: EscalationLevel | str) -> int:
-        level = _level(level, "level")
-        if level not in self.chain:
-            raise EscalationError(f"level: {level} is not in the chain {self.chain}")
-        return self.chain.index(level)
+        """Position in the chain (0 = first), with a clear error for a level outside it."""
+        rank = self.ranks.get(level)
+        if rank is None:
+            raise EscalationError(f"level: {level!r} is not in the chain {', '.join(self.chain)}")
+        return rank
 
 
-@dataclass(frozen=True, slots=True)
-class SlaSignal:
-    """One SLA clock's risk and breach instants (either may be unknown: None)."""
+class SlaSignal(NamedTuple):
+    """One SLA clock's risk and breach instants in µs since the epoch (either may be unknown: None);
+    `SlaSignal.at` builds one from datetimes. A tuple: the sweep makes one per clock per ticket."""
 
     metric: str
-    warn_at: datetime | None
-    deadline: datetime | None
+    warn_us: int | None
+    deadline_us: int | None
+
+    @classmethod
+    def at(cls, metric: str, warn_at: datetime | None, deadline: datetime | None) -> SlaSignal:
+        return cls(
+            metric,
+            None if warn_at is None else to_us(warn_at, "warn_at"),
+            None if deadline is None else to_us(deadline, "deadline"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class EscalationDecision:
     level: EscalationLevel
-    due_at: datetime
+    due_us: int
     reason: str
 
+    @property
+    def due_at(self) -> datetime:
+        return from_us(self.due_us)
 
-def _trigger_instants(on: EscalationTrigger, signals: Iterable[SlaSignal]) -> list[tuple[datetime, str]]:
-    if on is EscalationTrigger.at_risk:
-        # a clock without a warning is at risk at its deadline at the latest
-        pairs = [(s.warn_at or s.deadline, s.metric) for s in signals]
-    else:
-        pairs = [(s.deadline, s.metric) for s in signals]
-    return [(when, metric) for when, metric in pairs if when is not None]
+
+def _earliest_trigger(on: EscalationTrigger, signals: Sequence[SlaSignal]) -> tuple[int, str] | None:
+    """The first instant any clock triggers `on`, and its metric. A clock without a warning is at risk
+    at its deadline at the latest."""
+    best: tuple[int, str] | None = None
+    for s in signals:
+        when = s.deadline_us if on is EscalationTrigger.breach or s.warn_us is None else s.warn_us
+        if when is not None and (best is None or when < best[0]):
+            best = (when, s.metric)
+    return best
 
 
 def due_escalations(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
     current: EscalationLevel | str,
-    signals: Iterable[SlaSignal],
+    signals: Sequence[SlaSignal],
     now: datetime,
     major_complaint_since: datetime | None = None,
 ) -> list[EscalationDecision]:
     """Every level above `current` whose step is due at `now`, lowest first, each with its due instant
     and reason (the earliest triggering metric). The caller records them; see `sweep` for idempotence."""
-    floor, now_us = policy.rank(current), to_us(now, "now")
-    signals = list(signals)
+    since = major_complaint_since
+    major_us = None if since is None else to_us(since, "major_complaint_since")
+    return due_escalations_us(policy, calendar, policy.rank(current), signals, to_us(now, "now"), major_us)
+
+
+def due_escalations_us(
+    policy: EscalationPolicy,
+    calendar: BusinessCalendar,
+    floor: int,
+    signals: Sequence[SlaSignal],
+    now_us: int,
+    major_us: int | None = None,
+) -> list[EscalationDecision]:
+    """`due_escalations` with the current level as its rank and instants in µs, for the sweep's loop."""
+    ranks = policy.ranks
     best: dict[EscalationLevel, EscalationDecision] = {}
-    if major_complaint_since is not None and policy.rank(policy.major_complaint_level) > floor:
-        best[policy.major_complaint_level] = EscalationDecision(
-            policy.major_complaint_level, major_complaint_since, "major complaint"
-        )
+    major = policy.major_complaint_level
+    if major_us is not None and major_us <= now_us and ranks[major] > floor:
+        best[major] = EscalationDecision(major, major_us, "major complaint")
     for step in policy.steps:
-        if policy.rank(step.level) <= floor:
+        if ranks[step.level] <= floor:
             continue
-        for when, metric in _trigger_instants(step.on, signals):
-            if when > now:  # the delay only adds time: not due yet, skip the calendar
-                continue
-            due = calendar.add_us(to_us(when, "signal"), round(step.after_seconds * US))
-            known = best.get(step.level)
-            if due <= now_us and (known is None or due < to_us(known.due_at)):
-                best[step.level] = EscalationDecision(step.level, from_us(due), f"{metric} {step.on}")
-    return sorted(best.values(), key=lambda d: policy.rank(d.level))
+        trigger = _earliest_trigger(step.on, signals)
+        if trigger is None or trigger[0] > now_us:  # the delay only adds time: not due, skip the calendar
+            continue
+        due = calendar.add_us(trigger[0], step.after_us) if step.after_us else trigger[0]
+        known = best.get(step.level)
+        if due <= now_us and (known is None or due < known.due_us):
+            best[step.level] = EscalationDecision(step.level, due, f"{trigger[1]} {step.on}")
+    return sorted(best.values(), key=lambda d: ranks[d.level])
 
 
 def manual_escalation(

@@ -47,6 +47,8 @@ class SlaTarget:
     metric: SlaMetric
     seconds: float
     warn_before: float = 0.0
+    need_us: int = field(init=False, repr=False)  # business µs to the deadline
+    warn_need_us: int = field(init=False, repr=False)  # ... to the warning
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metric", SlaMetric(self.metric))
@@ -54,6 +56,8 @@ class SlaTarget:
         _positive(self.warn_before, f"{self.metric}.warn_before", allow_zero=True)
         if self.warn_before >= self.seconds:
             raise SlaError(f"{self.metric}.warn_before: must be shorter than the target ({self.seconds} s)")
+        object.__setattr__(self, "need_us", round(self.seconds * US))
+        object.__setattr__(self, "warn_need_us", round((self.seconds - self.warn_before) * US))
 
 
 @dataclass(frozen=True)
@@ -156,21 +160,35 @@ class TicketTimes:
 
 @dataclass(frozen=True, slots=True)
 class SlaClock:
-    """One metric's clock. `deadline`/`warn_at` are None while an open pause holds them back (then
-    `remaining` is the business time left); `stopped_at` is when the metric was met (reply, solve)."""
+    """One metric's clock. The deadline and warning instants are None while an open pause holds them
+    back (then `remaining` is the business time left); `stopped_at` is when the metric was met (reply,
+    solve). Instants are kept in µs for the sweep; the properties give datetimes."""
 
     ticket_id: int
     metric: SlaMetric
     started_at: datetime
-    deadline: datetime | None
-    warn_at: datetime | None
     stopped_at: datetime | None
-    remaining: float
+    stop_us: int | None
+    deadline_us: int | None
+    warn_us: int | None
+    remaining_us: int
+
+    @property
+    def deadline(self) -> datetime | None:
+        return None if self.deadline_us is None else from_us(self.deadline_us)
+
+    @property
+    def warn_at(self) -> datetime | None:
+        return None if self.warn_us is None else from_us(self.warn_us)
+
+    @property
+    def remaining(self) -> float:
+        return self.remaining_us / US
 
     @property
     def breached(self) -> bool:
         """Stopped after the deadline; a running clock is judged against `now` by the sweep."""
-        return self.stopped_at is not None and self.deadline is not None and self.stopped_at > self.deadline
+        return self.stop_us is not None and self.deadline_us is not None and self.stop_us > self.deadline_us
 
 
 Pause = tuple[int, int | None]
@@ -180,7 +198,8 @@ def pauses_of(history: Iterable[StatusInterval]) -> list[Pause]:
     """Merged, sorted paused periods in µs from a status history (an open-ended one last)."""
     spans: list[Pause] = []
     for i, iv in enumerate(history):
-        if parse_status(iv.status, f"status_history[{i}].status") not in SLA_PAUSED:
+        if iv.status not in SLA_PAUSED:
+            parse_status(iv.status, f"status_history[{i}].status")  # refuses an unknown status
             continue
         start = to_us(iv.start, f"status_history[{i}].start")
         end = None if iv.end is None else to_us(iv.end, f"status_history[{i}].end")
@@ -218,42 +237,42 @@ def run_clock(
     return cal.add_us(cursor, need), 0
 
 
-def _clock(
-    policy: SlaPolicy,
+# metric, started_at, stopped_at, stop_us, deadline_us, warn_us, remaining_us: SlaClock's fields after the
+# ticket id, as a plain tuple because the sweep builds hundreds of thousands of them
+ClockRow = tuple[SlaMetric, datetime, datetime | None, int | None, int | None, int | None, int]
+
+
+def _row(
+    cal: BusinessCalendar,
     target: SlaTarget,
-    times: TicketTimes,
     start: datetime,
+    t0: int,
     stop: datetime | None,
     pauses: list[Pause],
-) -> SlaClock:
-    t0, need = to_us(start, f"{target.metric}.start"), round(target.seconds * US)
-    deadline, remaining = run_clock(policy.calendar, t0, need, pauses)
-    warn_at = None
-    if target.warn_before:
-        warn_at, _ = run_clock(policy.calendar, t0, need - round(target.warn_before * US), pauses)
-    return SlaClock(
-        times.ticket_id,
-        target.metric,
-        start,
-        None if deadline is None else from_us(deadline),
-        None if warn_at is None else from_us(warn_at),
-        stop,
-        remaining / US,
-    )
+) -> ClockRow:
+    deadline, remaining = run_clock(cal, t0, target.need_us, pauses)
+    warn = run_clock(cal, t0, target.warn_need_us, pauses)[0] if target.warn_before else None
+    stop_us = None if stop is None else to_us(stop, f"{target.metric}.stopped_at")
+    return target.metric, start, stop, stop_us, deadline, warn, remaining
+
+
+def clock_rows(policy: SlaPolicy, times: TicketTimes) -> list[ClockRow]:
+    """The clocks of every metric the policy targets and the ticket has started, as tuples."""
+    pauses = pauses_of(times.status_history) if times.status_history else []
+    cal, created = policy.calendar, times.created_at
+    created_us = to_us(created, "created_at")
+    rows = []
+    for target in policy.targets:
+        if target.metric is SlaMetric.first_response:
+            rows.append(_row(cal, target, created, created_us, times.first_response_at, pauses))
+        elif target.metric is SlaMetric.resolution:
+            rows.append(_row(cal, target, created, created_us, times.solved_at, pauses))
+        elif times.first_response_at is not None and times.awaiting_reply_since is not None:
+            since = times.awaiting_reply_since
+            rows.append(_row(cal, target, since, to_us(since, "awaiting_reply_since"), None, pauses))
+    return rows
 
 
 def sla_clocks(policy: SlaPolicy, times: TicketTimes) -> list[SlaClock]:
     """The clocks of every metric the policy targets and the ticket has started."""
-    pauses = pauses_of(times.status_history)
-    starts = {
-        SlaMetric.first_response: (times.created_at, times.first_response_at),
-        SlaMetric.resolution: (times.created_at, times.solved_at),
-    }
-    if times.first_response_at is not None and times.awaiting_reply_since is not None:
-        starts[SlaMetric.next_response] = (times.awaiting_reply_since, None)
-    clocks = []
-    for target in policy.targets:
-        if target.metric in starts:
-            start, stop = starts[target.metric]
-            clocks.append(_clock(policy, target, times, start, stop, pauses))
-    return clocks
+    return [SlaClock(times.ticket_id, *row) for row in clock_rows(policy, times)]

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kefu.tickets.escalation import EscalationLevel, EscalationPolicy, SlaSignal, due_escalations
-from kefu.tickets.sla import SlaClock, SlaPolicy, TicketTimes, sla_clocks
+from kefu.tickets.calendar import from_us, to_us
+from kefu.tickets.escalation import EscalationLevel, EscalationPolicy, SlaSignal, due_escalations_us
+from kefu.tickets.sla import ClockRow, SlaPolicy, TicketTimes, clock_rows
 
 
 class SlaEventKind(StrEnum):
@@ -52,40 +53,39 @@ class SweepTicket:
     major_complaint: bool = False
 
 
-def _clock_events(clock: SlaClock, now: datetime) -> list[SlaEvent]:
+def _clock_event(row: ClockRow, now_us: int) -> tuple[SlaEventKind, int] | None:
     """A breach once the deadline passed (also for a clock stopped too late); otherwise a warning once
     the warning instant passed — a late sweep that finds both due reports only the breach."""
-    metric, deadline = clock.metric.value, clock.deadline
-    if deadline is not None and deadline <= now and (clock.stopped_at is None or clock.breached):
-        reason = f"{metric} deadline passed"
-        return [SlaEvent(clock.ticket_id, SlaEventKind.breach, metric, clock.started_at, deadline, reason)]
-    if clock.stopped_at is None and clock.warn_at is not None and clock.warn_at <= now:
-        reason = f"{metric} deadline at {deadline.isoformat() if deadline else 'unknown'}"
-        kind = SlaEventKind.warning
-        return [SlaEvent(clock.ticket_id, kind, metric, clock.started_at, clock.warn_at, reason)]
-    return []
+    _, _, _, stop, deadline, warn, _ = row
+    if deadline is not None and deadline <= now_us and (stop is None or stop > deadline):
+        return SlaEventKind.breach, deadline
+    if stop is None and warn is not None and warn <= now_us:
+        return SlaEventKind.warning, warn
+    return None
 
 
-def sweep_ticket(ticket: SweepTicket, now: datetime, escalation: EscalationPolicy) -> list[SlaEvent]:
-    """Every event due for one ticket at `now`, recorded or not."""
-    times = ticket.times
-    clocks = sla_clocks(ticket.policy, times)
-    events = [event for clock in clocks for event in _clock_events(clock, now)]
-    signals = [SlaSignal(c.metric.value, c.warn_at, c.deadline) for c in clocks if c.stopped_at is None]
-    major_since = times.created_at if ticket.major_complaint else None
-    for decision in due_escalations(
-        escalation, ticket.policy.calendar, ticket.level, signals, now, major_complaint_since=major_since
-    ):
-        events.append(
-            SlaEvent(
-                times.ticket_id,
-                SlaEventKind.escalation,
-                decision.level.value,
-                times.created_at,
-                decision.due_at,
-                decision.reason,
-            )
-        )
+def sweep_ticket(
+    ticket: SweepTicket, now_us: int, escalation: EscalationPolicy, recorded: Container[EventKey]
+) -> list[SlaEvent]:
+    """The events due for one ticket at `now_us` (µs) whose keys are not recorded. Keys are checked
+    before events are built: in steady state nearly everything due is already recorded. (StrEnum
+    members equal and hash like their values, so they serve in keys as they are.)"""
+    times, events = ticket.times, []
+    tid, created = times.ticket_id, times.created_at
+    rows = clock_rows(ticket.policy, times)
+    for row in rows:
+        due = _clock_event(row, now_us)
+        if due is None or (tid, due[0], row[0], row[1]) in recorded:
+            continue
+        (kind, at), metric = due, row[0]
+        reason = f"{metric} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
+        events.append(SlaEvent(tid, kind, metric.value, row[1], from_us(at), reason))
+    signals = [SlaSignal(r[0], r[5], r[4]) for r in rows if r[3] is None]
+    major_us = to_us(created) if ticket.major_complaint else None
+    floor = escalation.ranks[ticket.level]
+    for d in due_escalations_us(escalation, ticket.policy.calendar, floor, signals, now_us, major_us):
+        if (tid, SlaEventKind.escalation, d.level, created) not in recorded:
+            events.append(SlaEvent(tid, SlaEventKind.escalation, d.level.value, created, d.due_at, d.reason))
     return events
 
 
@@ -96,5 +96,5 @@ def sweep(
     escalation: EscalationPolicy | None = None,
 ) -> list[SlaEvent]:
     """The events due at `now` whose keys are not in `recorded`, in ticket order."""
-    policy = escalation or EscalationPolicy()
-    return [e for t in tickets for e in sweep_ticket(t, now, policy) if e.key not in recorded]
+    policy, now_us = escalation or EscalationPolicy(), to_us(now, "now")
+    return [e for t in tickets for e in sweep_ticket(t, now_us, policy, recorded)]

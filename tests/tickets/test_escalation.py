@@ -15,7 +15,7 @@ from kefu.tickets.escalation import (
 
 L = EscalationLevel
 T0 = datetime(2025, 3, 4, 1, tzinfo=UTC)
-SIGNAL = SlaSignal("resolution", warn_at=T0, deadline=T0 + timedelta(hours=4))
+SIGNAL = SlaSignal.at("resolution", warn_at=T0, deadline=T0 + timedelta(hours=4))
 DEFAULT = EscalationPolicy()
 
 
@@ -33,7 +33,7 @@ def test_risk_reaches_team_lead_then_breach_reaches_supervisor():
     assert at_risk[0].reason == "resolution at_risk" and at_risk[0].due_at == T0
     breached = due_escalations(DEFAULT, TWENTY_FOUR_SEVEN, "team_lead", [SIGNAL], T0 + timedelta(hours=5))
     assert levels(breached) == [L.supervisor]
-    assert breached[0].due_at == SIGNAL.deadline
+    assert breached[0].due_at == T0 + timedelta(hours=4)
 
 
 def test_a_late_pass_returns_every_level_in_order():
@@ -56,8 +56,8 @@ def test_delay_is_in_business_time_and_earliest_metric_wins():
     policy = EscalationPolicy(steps=(EscalationStep("team_lead", "breach", after_seconds=2 * 3600),))
     friday_close = datetime(2025, 3, 7, 16, tzinfo=UTC)
     signals = [
-        SlaSignal("resolution", None, friday_close + timedelta(days=3)),
-        SlaSignal("first_response", None, friday_close),
+        SlaSignal.at("resolution", None, friday_close + timedelta(days=3)),
+        SlaSignal.at("first_response", None, friday_close),
     ]
     # breach Fri 16:00 + 2 business hours = Mon 10:00
     assert due_escalations(policy, office, "agent", signals, datetime(2025, 3, 10, 9, 59, tzinfo=UTC)) == []
@@ -67,7 +67,7 @@ def test_delay_is_in_business_time_and_earliest_metric_wins():
 
 
 def test_unknown_deadlines_do_not_escalate():
-    paused = SlaSignal("resolution", None, None)
+    paused = SlaSignal.at("resolution", None, None)
     assert due_escalations(DEFAULT, TWENTY_FOUR_SEVEN, "agent", [paused], T0 + timedelta(days=30)) == []
 
 

@@ -178,5 +178,5 @@ def test_bad_history_is_refused():
         sla_clocks(EMAIL, TicketTimes(1, created, backwards))
     with pytest.raises(ValueError, match=r"status_history\[0\].status: 'waiting' is not a status"):
         sla_clocks(EMAIL, TicketTimes(1, created, (StatusInterval("waiting", created),)))
-    with pytest.raises(ValueError, match="first_response.start: naive datetime"):
+    with pytest.raises(ValueError, match="created_at: naive datetime"):
         sla_clocks(EMAIL, TicketTimes(1, datetime(2025, 3, 4)))
