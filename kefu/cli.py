@@ -139,3 +139,7 @@ def demo(
 def version() -> None:
     """Print the kefu version."""
     console.print(__version__)
+
+
+if __name__ == "__main__":
+    app()
