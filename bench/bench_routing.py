@@ -16,7 +16,6 @@ Measured:
 from __future__ import annotations
 
 import random
-import statistics
 import time
 
 from bench.report import Row
