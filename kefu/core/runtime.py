@@ -27,6 +27,7 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.signing_key  # noqa: B018 - creates the installation's secret on first start
     engine = make_engine(settings.sqlalchemy_url)
     if run_migrations:
         migrate.upgrade(engine)
