@@ -47,8 +47,13 @@ def _raw_insert_seconds(path: Path) -> float:
         connection.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
         connection.executemany(
             f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})",
-            [[json.dumps(v) if isinstance(v, list | dict) else str(v) if v is not None else None
-              for v in row.values()] for row in rows],
+            [
+                [
+                    json.dumps(v) if isinstance(v, list | dict) else str(v) if v is not None else None
+                    for v in row.values()
+                ]
+                for row in rows
+            ],
         )
     connection.commit()
     connection.close()
@@ -66,8 +71,12 @@ def _token(data_dir: Path) -> str:
 
 def _load(base: str, paths: list[str], headers: dict, seconds: float) -> dict:
     spec = {"base": base, "paths": paths, "headers": headers, "concurrency": 16, "seconds": seconds}
-    out = subprocess.run([sys.executable, "-m", "bench.http_load", json.dumps(spec)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.http_load", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -83,11 +92,26 @@ def run(quick: bool) -> list[Row]:
             paths = [f"/api/v1/customers/{i}" for i in range(1, 501)]
             read = _load(base, paths, {"Authorization": f"Bearer {token}"}, seconds)
     return [
-        Row("demo generation (generate + load, SQLite)", demo, "s", reference="raw sqlite3 insert of the same rows",
-            ratio=demo / raw, target="< 60 s"),
-        Row("authenticated read GET /api/v1/customers/{id}, 16 clients", read["requests_per_s"], "req/s",
-            reference="GET /healthz (no auth, no database)", ratio=read["requests_per_s"] / health["requests_per_s"],
-            notes=f"p50 {read['p50_ms']:.1f} ms, p99 {read['p99_ms']:.1f} ms; 1 worker"),
-        Row("GET /healthz, 16 clients", health["requests_per_s"], "req/s",
-            notes=f"p50 {health['p50_ms']:.1f} ms, p99 {health['p99_ms']:.1f} ms"),
+        Row(
+            "demo generation (generate + load, SQLite)",
+            demo,
+            "s",
+            reference="raw sqlite3 insert of the same rows",
+            ratio=demo / raw,
+            target="< 60 s",
+        ),
+        Row(
+            "authenticated read GET /api/v1/customers/{id}, 16 clients",
+            read["requests_per_s"],
+            "req/s",
+            reference="GET /healthz (no auth, no database)",
+            ratio=read["requests_per_s"] / health["requests_per_s"],
+            notes=f"p50 {read['p50_ms']:.1f} ms, p99 {read['p99_ms']:.1f} ms; 1 worker",
+        ),
+        Row(
+            "GET /healthz, 16 clients",
+            health["requests_per_s"],
+            "req/s",
+            notes=f"p50 {health['p50_ms']:.1f} ms, p99 {health['p99_ms']:.1f} ms",
+        ),
     ]

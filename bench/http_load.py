@@ -11,7 +11,9 @@ import time
 import httpx
 
 
-async def _worker(client: httpx.AsyncClient, paths: list[str], headers: dict, stop: float, out: list[float]) -> None:
+async def _worker(
+    client: httpx.AsyncClient, paths: list[str], headers: dict, stop: float, out: list[float]
+) -> None:
     i = 0
     while time.perf_counter() < stop:
         started = time.perf_counter()
@@ -29,8 +31,12 @@ async def run(base: str, paths: list[str], headers: dict, concurrency: int, seco
         await client.get(paths[0], headers=headers)  # warm-up
         stop = time.perf_counter() + seconds
         started = time.perf_counter()
-        await asyncio.gather(*(_worker(client, paths[i::concurrency] or paths, headers, stop, latencies)
-                               for i in range(concurrency)))
+        await asyncio.gather(
+            *(
+                _worker(client, paths[i::concurrency] or paths, headers, stop, latencies)
+                for i in range(concurrency)
+            )
+        )
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {

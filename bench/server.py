@@ -26,7 +26,8 @@ def kefu_server(data_dir: Path, env: dict[str, str] | None = None, workers: int 
     environ = {**os.environ, "KEFU_DATA_DIR": str(data_dir), "KEFU_LOG_LEVEL": "WARNING", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "kefu.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=environ, stdout=subprocess.DEVNULL,
+        env=environ,
+        stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -54,7 +54,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def _psycopg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+        "postgres://", "postgresql+psycopg://", 1
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +106,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-key",
-                    auto_migrate=False)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key",
+        auto_migrate=False,
+    )
 
 
 @pytest.fixture
@@ -149,8 +155,12 @@ class Factory:
         self._count += 1
         with self.runtime.sessions() as session, session.begin():
             return do_create_user(
-                session, username=username or f"{Role(role).value}{self._count}", display_name="Test User",
-                role=Role(role), password_hash=self._password_hash, team_id=team.id if team else None,
+                session,
+                username=username or f"{Role(role).value}{self._count}",
+                display_name="Test User",
+                role=Role(role),
+                password_hash=self._password_hash,
+                team_id=team.id if team else None,
             )
 
     def token(self, user: User, scopes: list[str] | None = None) -> tuple[ApiToken, str]:

@@ -38,13 +38,19 @@ def test_migrate_then_createadmin(tmp_path, monkeypatch):
     monkeypatch.delenv("KEFU_DATABASE_URL", raising=False)
     result = runner.invoke(app, ["migrate", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0 and (tmp_path / "kefu.db").exists()
-    ok = runner.invoke(app, ["createadmin", "--data-dir", str(tmp_path), "--username", "boss",
-                             "--password", "a long passphrase"])
+    ok = runner.invoke(
+        app,
+        ["createadmin", "--data-dir", str(tmp_path), "--username", "boss", "--password", "a long passphrase"],
+    )
     assert ok.exit_code == 0, ok.output
-    again = runner.invoke(app, ["createadmin", "--data-dir", str(tmp_path), "--username", "boss",
-                                "--password", "a long passphrase"])
+    again = runner.invoke(
+        app,
+        ["createadmin", "--data-dir", str(tmp_path), "--username", "boss", "--password", "a long passphrase"],
+    )
     assert again.exit_code == 2 and "taken" in again.output
-    short = runner.invoke(app, ["createadmin", "--data-dir", str(tmp_path), "--username", "x2", "--password", "short"])
+    short = runner.invoke(
+        app, ["createadmin", "--data-dir", str(tmp_path), "--username", "x2", "--password", "short"]
+    )
     assert short.exit_code == 2 and "password" in short.output
 
 
@@ -75,8 +81,12 @@ def test_serve_starts_a_real_server(tmp_path):
         port = s.getsockname()[1]
     env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path)}
     env.pop("KEFU_DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(150):
             try:

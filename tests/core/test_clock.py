@@ -30,4 +30,6 @@ def test_frozen_clock_refuses_naive_and_converts_zones():
     with pytest.raises(ValueError, match="start"):
         clock.FrozenClock(datetime(2026, 1, 1))
     shanghai = timezone(timedelta(hours=8))
-    assert clock.FrozenClock(datetime(2026, 1, 1, 9, tzinfo=shanghai))() == datetime(2026, 1, 1, 1, tzinfo=UTC)
+    assert clock.FrozenClock(datetime(2026, 1, 1, 9, tzinfo=shanghai))() == datetime(
+        2026, 1, 1, 1, tzinfo=UTC
+    )

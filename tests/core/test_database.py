@@ -35,8 +35,9 @@ def test_naive_datetimes_are_refused(runtime):
 
 def test_foreign_keys_are_enforced(runtime):
     with pytest.raises(Exception, match="(?i)foreign key"), runtime.sessions() as session, session.begin():
-        session.add(User(username="u3", display_name="U", role="agent", team_id=999,
-                         created_at=datetime.now(UTC)))
+        session.add(
+            User(username="u3", display_name="U", role="agent", team_id=999, created_at=datetime.now(UTC))
+        )
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):

@@ -92,8 +92,13 @@ def test_commit_publishes_through_redis(tmp_path, sqlite_template):
     from kefu.core.runtime import open_runtime
 
     shutil.copy(sqlite_template, tmp_path / "kefu.db")
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'kefu.db'}", redis_url=REDIS_URL,
-                        secret_key="x", auto_migrate=False)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'kefu.db'}",
+        redis_url=REDIS_URL,
+        secret_key="x",
+        auto_migrate=False,
+    )
     runtime = open_runtime(settings, run_migrations=False)
     try:
         assert isinstance(runtime.bus, RedisBus)

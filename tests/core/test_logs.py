@@ -20,7 +20,8 @@ def test_exceptions_are_kept_inside_the_json_object():
     try:
         raise ValueError("bad thing")
     except ValueError:
-        record = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "failed", (), __import__(
-            "sys").exc_info())
+        record = logging.getLogger("x").makeRecord(
+            "x", logging.ERROR, __file__, 1, "failed", (), __import__("sys").exc_info()
+        )
     entry = json.loads(JsonFormatter().format(record))
     assert "ValueError: bad thing" in entry["exception"]

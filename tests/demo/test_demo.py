@@ -28,7 +28,12 @@ def test_the_centre_has_the_promised_organisation(demo):
     users = demo.tables["users"]
     roles = Counter(u["role"] for u in users)
     assert roles["agent"] >= 20 and roles["team_lead"] == len(demo.tables["teams"]) >= 3
-    assert roles["qa_specialist"] >= 1 and roles["trainer"] >= 1 and roles["supervisor"] >= 1 and roles["admin"] >= 1
+    assert (
+        roles["qa_specialist"] >= 1
+        and roles["trainer"] >= 1
+        and roles["supervisor"] >= 1
+        and roles["admin"] >= 1
+    )
     assert len(demo.tables["departments"]) >= 2
     leads = {t["lead_id"] for t in demo.tables["teams"]}
     assert all(next(u for u in users if u["id"] == lead)["role"] == "team_lead" for lead in leads)
@@ -48,7 +53,13 @@ def test_history_is_large_mixed_and_diurnal(demo):
     assert timedelta(days=29) < span <= timedelta(days=30)
     local_hours = Counter((c["started_at"] + timedelta(hours=8)).hour for c in conversations)
     assert local_hours[10] > 5 * local_hours[3]  # late morning is busy, the small hours quiet
-    assert {t["type"] for t in demo.tables["tickets"]} == {"inquiry", "complaint", "suggestion", "repair", "refund"}
+    assert {t["type"] for t in demo.tables["tickets"]} == {
+        "inquiry",
+        "complaint",
+        "suggestion",
+        "repair",
+        "refund",
+    }
     assert any(t["severity"] == "major" for t in demo.tables["tickets"])
     answered = [s for s in demo.tables["surveys"] if s["answered_at"]]
     assert answered and all(1 <= s[d] <= 5 for s in answered for d in ("attitude", "efficiency", "accuracy"))
@@ -67,7 +78,9 @@ def test_timings_are_consistent(demo):
 def test_loading_writes_every_row(runtime):
     data = load(runtime.sessions, ANCHOR, show_progress=False)
     with runtime.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Conversation)) == len(data.tables["conversations"])
+        assert session.scalar(select(func.count()).select_from(Conversation)) == len(
+            data.tables["conversations"]
+        )
         assert session.scalar(select(func.count()).select_from(Message)) == len(data.tables["messages"])
         assert session.scalar(select(func.count()).select_from(Ticket)) == len(data.tables["tickets"])
         # Ids continue after the loaded rows (PostgreSQL sequences were moved past them).

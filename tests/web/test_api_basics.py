@@ -1,7 +1,7 @@
 from kefu.access.roles import Role
-from kefu.customers.models import Customer, CustomerIdentity
 from kefu.channels.models import Conversation
 from kefu.core import clock
+from kefu.customers.models import Customer, CustomerIdentity
 
 
 def _customer(runtime, name, agent_id=None, team_id=None):
@@ -10,11 +10,23 @@ def _customer(runtime, name, agent_id=None, team_id=None):
         customer = Customer(name=name, tier="active", created_at=now)
         session.add(customer)
         session.flush()
-        session.add(CustomerIdentity(customer_id=customer.id, kind="email", value=f"{customer.id}@example.com",
-                                     created_at=now))
+        session.add(
+            CustomerIdentity(
+                customer_id=customer.id, kind="email", value=f"{customer.id}@example.com", created_at=now
+            )
+        )
         if agent_id:
-            session.add(Conversation(public_id=f"c{customer.id}", customer_id=customer.id, channel="webchat",
-                                     status="ended", agent_id=agent_id, team_id=team_id, started_at=now))
+            session.add(
+                Conversation(
+                    public_id=f"c{customer.id}",
+                    customer_id=customer.id,
+                    channel="webchat",
+                    status="ended",
+                    agent_id=agent_id,
+                    team_id=team_id,
+                    started_at=now,
+                )
+            )
         return customer.id
 
 
