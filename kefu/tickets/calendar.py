@@ -228,8 +228,7 @@ class BusinessCalendar:
 
     def _local_us(self, day: date, second: int) -> int:
         """UTC µs of a wall-clock time on a local date (second may be 86400: the next midnight)."""
-        wall = datetime.combine(day, time()) + timedelta(seconds=second)
-        return to_us(wall.replace(tzinfo=self.zone))
+        return wall_to_us(self.zone, datetime.combine(day, time()) + timedelta(seconds=second))
 
     def _build(self, first: date, last: date) -> _Timeline:
         starts: list[int] = []
@@ -251,6 +250,26 @@ class BusinessCalendar:
             through.append(total)
         lo, hi = self._local_us(first, 0), self._local_us(last, DAY_SECONDS)
         return _Timeline(first, last, lo, hi, starts, ends, before, through)
+
+
+def wall_to_us(zone: ZoneInfo, wall: datetime) -> int:
+    """UTC µs of a naive wall-clock time in `zone`. A time lived twice (autumn) means its first
+    occurrence; a time that never happens (skipped by a spring jump) means the instant of the jump, so
+    "open until 02:30" on a night the clock leaps from 02:00 to 03:00 closes at the leap."""
+    first = wall.replace(tzinfo=zone, fold=0)
+    instant = first.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == wall:
+        return to_us(instant)
+    # in a gap: fold=1 gives an instant before the jump, fold=0 one after; bisect whole seconds
+    lo, hi = to_us(wall.replace(tzinfo=zone, fold=1)) // US, to_us(first) // US
+    offset_before = from_us(lo * US).astimezone(zone).utcoffset()
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if from_us(mid * US).astimezone(zone).utcoffset() == offset_before:
+            lo = mid
+        else:
+            hi = mid
+    return hi * US
 
 
 def _open_before(tl: _Timeline, t: int) -> int:

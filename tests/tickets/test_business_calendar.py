@@ -1,11 +1,12 @@
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kefu.core.holidays import CHINA
-from kefu.tickets.calendar import TWENTY_FOUR_SEVEN, BusinessCalendar, CalendarError
+from kefu.tickets.calendar import TWENTY_FOUR_SEVEN, BusinessCalendar, CalendarError, from_us, wall_to_us
 
 SHANGHAI = BusinessCalendar.build("Asia/Shanghai", {"mon-fri": ["09:00-12:00", "13:30-18:00"]}, CHINA)
 NEW_YORK = BusinessCalendar.build("America/New_York", {"mon-fri": ["09:00-17:00"]})
@@ -52,6 +53,17 @@ def test_dst_spring_forward_in_new_york():
     assert NEW_YORK.add_business_seconds(utc(2025, 3, 7, 21), 2 * HOUR) == utc(2025, 3, 10, 14)
     # and in autumn, Mon 2025-11-03 09:00 EST is 14:00 UTC
     assert NEW_YORK.next_business_instant(utc(2025, 11, 1, 12)) == utc(2025, 11, 3, 14)
+
+
+def test_london_night_ranges_across_dst():
+    # spring 2025-03-30: at 01:00 GMT the clock leaps to 02:00 BST. "00:30-01:15" closes at the leap
+    # (30 min) and "01:40-02:30" opens at it, 02:00 BST, until 02:30 BST (30 min)
+    spring = LONDON_NIGHTS.business_seconds_between(utc(2025, 3, 30, 0), utc(2025, 3, 30, 12))
+    assert spring == 60 * 60
+    # autumn 2025-10-26: 01:00–02:00 is lived twice, ambiguous times mean the first time round:
+    # 00:30–01:15 BST is 45 min, 01:40 BST → 02:30 GMT is 1 h 50 min
+    autumn = LONDON_NIGHTS.business_seconds_between(utc(2025, 10, 25, 23), utc(2025, 10, 26, 12))
+    assert autumn == 155 * 60
 
 
 def test_dst_day_lengths_for_an_all_day_calendar():
@@ -122,7 +134,11 @@ def test_a_calendar_closed_forever_is_an_error_not_a_hang():
 
 instants = st.datetimes(datetime(2024, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC))
 amounts = st.integers(min_value=0, max_value=200 * HOUR)
-calendars = st.sampled_from([SHANGHAI, NEW_YORK, TWENTY_FOUR_SEVEN])
+# ranges around London's 01:00 DST changes: a gap in spring, an hour lived twice in autumn
+LONDON_NIGHTS = BusinessCalendar.build(
+    "Europe/London", {"mon-sun": ["00:30-01:15", "01:40-02:30", "22:00-24:00"], "sat": ["09:00-12:00"]}
+)
+calendars = st.sampled_from([SHANGHAI, NEW_YORK, TWENTY_FOUR_SEVEN, LONDON_NIGHTS])
 
 
 @settings(max_examples=300, deadline=None)
@@ -156,3 +172,11 @@ def test_next_business_instant_is_open_and_nothing_open_before_it(cal, a):
     assert nxt >= a
     assert cal.is_open(nxt)
     assert cal.business_seconds_between(a, nxt) == 0
+
+
+def test_wall_times_in_a_dst_gap_mean_the_jump():
+    zone = ZoneInfo("America/New_York")
+    # 2025-03-09 02:30 never happens in New York: the clock leaps from 02:00 EST (07:00 UTC) to 03:00 EDT
+    assert from_us(wall_to_us(zone, datetime(2025, 3, 9, 2, 30))) == utc(2025, 3, 9, 7)
+    # 2025-11-02 01:30 happens twice: the first time, in EDT
+    assert from_us(wall_to_us(zone, datetime(2025, 11, 2, 1, 30))) == utc(2025, 11, 2, 5, 30)

@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kefu.core.holidays import CHINA
 from kefu.tickets.calendar import BusinessCalendar
@@ -180,3 +182,46 @@ def test_bad_history_is_refused():
         sla_clocks(EMAIL, TicketTimes(1, created, (StatusInterval("waiting", created),)))
     with pytest.raises(ValueError, match="created_at: naive datetime"):
         sla_clocks(EMAIL, TicketTimes(1, datetime(2025, 3, 4)))
+
+
+# --- properties: pauses cost exactly the business time they cover ---------------------------------------
+
+instants = st.datetimes(datetime(2024, 6, 1), datetime(2026, 6, 1), timezones=st.just(UTC))
+gaps = st.lists(st.integers(min_value=60, max_value=5 * 86400), min_size=2, max_size=8)
+
+
+def paused_history(created, lengths):
+    """Alternate open and pending intervals of the given lengths after `created`, all closed."""
+    history, t = [], created
+    for i, length in enumerate(lengths):
+        end = t + timedelta(seconds=length)
+        history.append(StatusInterval("pending" if i % 2 else "open", t, end))
+        t = end
+    history.append(StatusInterval("open", t))
+    return tuple(history)
+
+
+ROUND_THE_CLOCK = SlaPolicy("24x7", (SlaTarget(SlaMetric.resolution, 24 * HOUR),))
+
+
+@settings(max_examples=150, deadline=None)
+@given(instants, gaps, st.sampled_from([EMAIL, ROUND_THE_CLOCK]))
+def test_running_time_to_the_deadline_is_the_target(created, lengths, policy):
+    history = paused_history(created, lengths)
+    deadline = clock(TicketTimes(1, created, history), SlaMetric.resolution, policy).deadline
+    cal = policy.calendar
+    paused = sum(
+        cal.business_seconds_between(iv.start, min(iv.end, deadline))
+        for iv in history
+        if iv.status == "pending" and iv.start < deadline
+    )
+    target = policy.target(SlaMetric.resolution).seconds
+    assert cal.business_seconds_between(created, deadline) - paused == pytest.approx(target, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(instants, gaps)
+def test_a_pause_never_brings_the_deadline_forward(created, lengths):
+    unpaused = clock(TicketTimes(1, created), SlaMetric.resolution).deadline
+    paused = clock(TicketTimes(1, created, paused_history(created, lengths)), SlaMetric.resolution).deadline
+    assert paused >= unpaused
