@@ -1,21 +1,35 @@
-"""Writers for people and credentials. `check_*` validates, then calls `do_*`, which changes the database."""
+"""Writers for people and credentials. `check_*` validates, then calls `do_*`, which changes the database.
+
+Every change here that matters for security is recorded in the audit log in the same transaction.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.access.actor import Actor
+from kefu.access.audit import audit_by, do_audit
 from kefu.access.models import ApiToken, User
-from kefu.access.passwords import hash_password
+from kefu.access.passwords import WeakPassword, check_password_policy, hash_password, verify_password
+from kefu.access.permissions import parse_scopes
 from kefu.access.roles import Role
+from kefu.access.throttle import clear_account_failures, record_failure, refuse_if_locked, throttle_keys
 from kefu.access.tokens import new_token, token_hash
 from kefu.core import clock
-from kefu.core.errors import Conflict, InvalidInput
+from kefu.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
-MIN_PASSWORD_LENGTH = 8
+
+
+def _policy(password: str, username: str, field: str = "password") -> None:
+    try:
+        check_password_policy(password, username=username)
+    except WeakPassword as exc:
+        raise InvalidInput(str(exc).removeprefix("password: "), field=field) from exc
 
 
 def check_create_user(
@@ -33,8 +47,7 @@ def check_create_user(
         raise InvalidInput("use 2–60 lower-case letters, digits, '.', '_' or '-'", field="username")
     if role not in Role.__members__:
         raise InvalidInput(f"unknown role; one of {', '.join(Role)}", field="role")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    _policy(password, username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"username {username!r} is taken", code="username_taken")
     return do_create_user(
@@ -77,8 +90,84 @@ def do_create_user(
     return user
 
 
+def sign_in(session: Session, *, username: str, password: str, address: str | None) -> User:
+    """Check a password under throttling; failures and successes are audited.
+
+    The caller must commit even when this raises Unauthenticated, so the failure is counted.
+    """
+    now = clock.now()
+    keys = throttle_keys(username, address)
+    refuse_if_locked(session, keys, now)
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    # verify_password costs the same for an unknown user, so timing does not reveal who exists.
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+        or not user.is_active
+    ):
+        record_failure(session, keys, now)
+        do_audit(session, "sign_in.failure", address=address, details={"username": username[:60]})
+        raise Unauthenticated("wrong user name or password", code="sign_in_failed")
+    clear_account_failures(session, username)
+    do_audit(
+        session, "sign_in.success", actor_id=user.id, object_type="user", object_id=user.id, address=address
+    )
+    return user
+
+
+def check_change_password(session: Session, actor: Actor, *, current: str, new: str) -> User:
+    """Change one's own password; every other session of the user ends (session_version is bumped)."""
+    user = session.get(User, actor.user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        raise InvalidInput("current password is wrong", field="current_password")
+    _policy(new, user.username, field="new_password")
+    if verify_password(user.password_hash, new):
+        raise InvalidInput("choose a password different from the current one", field="new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    audit_by(session, actor, "password.change", object_type="user", object_id=user.id)
+    return user
+
+
+def do_disable_user(session: Session, actor: Actor, user_id: int) -> User:
+    """Disable an account at once: its sessions and tokens stop working on their next request."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    if user.id == actor.user_id:
+        raise Forbidden("you cannot disable your own account", code="self_disable")
+    user.is_active = False
+    user.session_version += 1
+    audit_by(session, actor, "user.disable", object_type="user", object_id=user.id)
+    return user
+
+
+def check_create_api_token(
+    session: Session, actor: Actor, *, user_id: int, name: str, scopes: list[str], expires_at: datetime | None
+) -> tuple[ApiToken, str]:
+    if session.get(User, user_id) is None:
+        raise InvalidInput(f"user {user_id} does not exist", field="user_id")
+    try:
+        valid = parse_scopes(scopes)
+    except ValueError as exc:
+        raise InvalidInput(str(exc).removeprefix("scopes: "), field="scopes") from exc
+    if expires_at is not None and expires_at <= clock.now():
+        raise InvalidInput("must be in the future", field="expires_at")
+    token, raw = do_create_api_token(session, user_id=user_id, name=name, scopes=valid, expires_at=expires_at)
+    audit_by(
+        session,
+        actor,
+        "token.create",
+        object_type="api_token",
+        object_id=token.id,
+        details={"user_id": user_id, "name": name, "scopes": valid},
+    )
+    return token, raw
+
+
 def do_create_api_token(
-    session: Session, *, user_id: int, name: str, scopes: list[str]
+    session: Session, *, user_id: int, name: str, scopes: list[str], expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
     raw = new_token()
@@ -88,7 +177,18 @@ def do_create_api_token(
         scopes=sorted(set(scopes)),
         user_id=user_id,
         created_at=clock.now(),
+        expires_at=expires_at,
     )
     session.add(token)
     session.flush()
     return token, raw
+
+
+def do_revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        audit_by(session, actor, "token.revoke", object_type="api_token", object_id=token_id)
+    return token

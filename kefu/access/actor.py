@@ -11,3 +11,6 @@ class Actor:
     role: str
     team_id: int | None
     token_scopes: frozenset[str] | None = field(default=None)  # None: a console session, not a token
+    # A temporary password must be replaced before anything else is allowed.
+    must_change_password: bool = False
+    address: str | None = None  # where the request came from, for the audit log

@@ -1,4 +1,8 @@
-"""Authentication: turn a bearer token into an Actor, checking revocation on every request."""
+"""Authentication: turn an API token or a session cookie into an Actor.
+
+Everything that decides what the actor may do (role, team, active, session version, token revocation and
+expiry) is read from the database on every request, so a change takes effect on the next request.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.models import ApiToken, User
+from kefu.access.sessions import SessionData
 from kefu.access.tokens import token_hash
 from kefu.core import clock
 from kefu.core.errors import Unauthenticated
@@ -16,7 +21,7 @@ from kefu.core.errors import Unauthenticated
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def actor_for_token(session: Session, raw_token: str) -> Actor:
+def actor_for_token(session: Session, raw_token: str, address: str | None = None) -> Actor:
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -25,10 +30,24 @@ def actor_for_token(session: Session, raw_token: str) -> Actor:
     if row is None:
         raise Unauthenticated("invalid token", code="invalid_token")
     token, user = row
+    now = clock.now()
     if token.revoked_at is not None or not user.is_active:
         raise Unauthenticated("token revoked", code="invalid_token")
-    now = clock.now()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthenticated("token expired", code="invalid_token")
     # Recorded to the minute: a write on every read would serialise all API reads on SQLite.
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return Actor(user.id, user.role, user.team_id, frozenset(token.scopes))
+    return Actor(user.id, user.role, user.team_id, frozenset(token.scopes), address=address)
+
+
+def actor_for_session(session: Session, data: SessionData, address: str | None = None) -> Actor:
+    """The signed-in user, if the session is still valid for them."""
+    user = session.get(User, data.user_id)
+    if user is None or not user.is_active or user.session_version != data.session_version:
+        raise Unauthenticated("signed out; sign in again", code="signed_out")
+    if data.expired(clock.now()):
+        raise Unauthenticated("session expired; sign in again", code="signed_out")
+    return Actor(
+        user.id, user.role, user.team_id, must_change_password=user.must_change_password, address=address
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from kefu.access.pii import present_profile
 from kefu.customers.access import access_customer_by_id, access_merge_by_id, identities_of, list_customers
 from kefu.customers.actions import do_merge_customers, do_set_lifetime_value, do_undo_merge
 from kefu.customers.settings import TierRulesDep
@@ -56,6 +57,7 @@ def get_customer(customer_id: int, session: SessionDep, actor: CurrentActor) -> 
     identities = [
         IdentityOut.model_validate(i, from_attributes=True) for i in identities_of(session, customer.id)
     ]
+    identities = present_profile(session, actor, customer.id, identities)  # audited; masked per role
     base = CustomerOut.model_validate(customer, from_attributes=True)
     return CustomerProfileOut(**base.model_dump(), identities=identities)
 

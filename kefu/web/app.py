@@ -8,20 +8,27 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from kefu import __version__
+from kefu.access import api as access_api
+from kefu.access.permissions import Permission as P
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
 from kefu.web import health
+from kefu.web.deps import require_by_method
 from kefu.web.errors import install_error_handlers
 from kefu.web.metrics import record_request
+from kefu.web.security import security_headers
 
 API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    router.include_router(customers_api.router)
+    router.include_router(
+        customers_api.router, dependencies=[require_by_method(P.customers_read, P.customers_write)]
+    )
+    router.include_router(access_api.router)
     return router
 
 
@@ -47,6 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_error_handlers(app)
     app.middleware("http")(record_request)
+    app.middleware("http")(security_headers)
     app.include_router(health.router)
     app.include_router(api_router())
     return app

@@ -1,17 +1,36 @@
-"""Request-scoped dependencies, as Annotated aliases the routers use."""
+"""Request-scoped dependencies, as Annotated aliases the routers use.
+
+Every API route declares what it needs with `require(permission)`, `require_by_method(read, write)`
+(for a whole router), `signed_in()` or `public()`;
+the generated matrix test (tests/access/test_route_matrix.py) fails for a route that declares nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
-from kefu.access.authn import actor_for_token
-from kefu.core.errors import Unauthenticated
+from kefu.access.authn import actor_for_session, actor_for_token
+from kefu.access.permissions import Permission, allows
+from kefu.access.sessions import SESSION_COOKIE, decode_session
+from kefu.core.errors import Forbidden, Unauthenticated
 from kefu.core.runtime import Runtime
+from kefu.web.security import SAFE_METHODS, check_csrf
+
+# What a route declared, read back by the matrix test from the route's dependencies.
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+
+@dataclass(frozen=True)
+class ByMethod:
+    read: Permission
+    write: Permission
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -28,13 +47,75 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def get_actor(request: Request, session: SessionDep) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials:
-        return actor_for_token(session, credentials.strip())
+    """Bearer token first (integrations), else the session cookie (console, with a CSRF check)."""
+    address = client_address(request)
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return actor_for_token(session, credentials.strip(), address)
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        data = decode_session(get_runtime(request).settings.signing_key, raw)
+        if data is None:
+            raise Unauthenticated("signed out; sign in again", code="signed_out")
+        actor = actor_for_session(session, data, address)
+        check_csrf(request, data)
+        return actor
     raise Unauthenticated("sign in or send an API token (Authorization: Bearer …)")
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _declared(declaration: str | Permission | ByMethod, check: Callable[..., Any]) -> Any:
+    check.kefu_declaration = declaration  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def authorise(actor: Actor, permission: Permission) -> Actor:
+    if actor.must_change_password:
+        raise Forbidden("change your temporary password first", code="password_change_required")
+    if not allows(actor, permission):
+        raise Forbidden(f"this needs the permission {permission.value}", code="permission_denied")
+    return actor
+
+
+def require(permission: Permission) -> Any:
+    """A dependency allowing the request only when the actor's role (and token scopes) grant `permission`."""
+
+    def check(actor: CurrentActor) -> Actor:
+        return authorise(actor, permission)
+
+    return _declared(permission, check)
+
+
+def require_by_method(read: Permission, write: Permission) -> Any:
+    """For a whole router: `read` for GET/HEAD/OPTIONS, `write` for every state-changing method."""
+
+    def check(request: Request, actor: CurrentActor) -> Actor:
+        return authorise(actor, read if request.method in SAFE_METHODS else write)
+
+    return _declared(ByMethod(read, write), check)
+
+
+def signed_in() -> Any:
+    """Any authenticated actor (used by the routes a user needs about themselves)."""
+
+    def check(actor: CurrentActor) -> Actor:
+        return actor
+
+    return _declared(SIGNED_IN, check)
+
+
+def public() -> Any:
+    """No authentication: declared explicitly so that forgetting a permission is never the same as this."""
+
+    def check() -> None:
+        return None
+
+    return _declared(PUBLIC, check)
