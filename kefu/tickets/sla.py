@@ -167,6 +167,7 @@ class SlaClock:
     ticket_id: int
     metric: SlaMetric
     started_at: datetime
+    start_us: int
     stopped_at: datetime | None
     stop_us: int | None
     deadline_us: int | None
@@ -237,9 +238,9 @@ def run_clock(
     return cal.add_us(cursor, need), 0
 
 
-# metric, started_at, stopped_at, stop_us, deadline_us, warn_us, remaining_us: SlaClock's fields after the
-# ticket id, as a plain tuple because the sweep builds hundreds of thousands of them
-ClockRow = tuple[SlaMetric, datetime, datetime | None, int | None, int | None, int | None, int]
+# metric, started_at, start_us, stopped_at, stop_us, deadline_us, warn_us, remaining_us: SlaClock's fields
+# after the ticket id, as a plain tuple because the sweep builds hundreds of thousands of them
+ClockRow = tuple[SlaMetric, datetime, int, datetime | None, int | None, int | None, int | None, int]
 
 
 def _row(
@@ -253,7 +254,7 @@ def _row(
     deadline, remaining = run_clock(cal, t0, target.need_us, pauses)
     warn = run_clock(cal, t0, target.warn_need_us, pauses)[0] if target.warn_before else None
     stop_us = None if stop is None else to_us(stop, f"{target.metric}.stopped_at")
-    return target.metric, start, stop, stop_us, deadline, warn, remaining
+    return target.metric, start, t0, stop, stop_us, deadline, warn, remaining
 
 
 def clock_rows(policy: SlaPolicy, times: TicketTimes) -> list[ClockRow]:

@@ -24,7 +24,9 @@ class SlaEventKind(StrEnum):
     escalation = "escalation"
 
 
-EventKey = tuple[int, str, str, datetime]
+# (ticket id, kind, metric or level, cycle start in µs since the epoch): plain values that survive a
+# round trip through any database unchanged (a datetime could come back naive and never compare equal)
+EventKey = tuple[int, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,7 @@ class SlaEvent:
 
     @property
     def key(self) -> EventKey:
-        return (self.ticket_id, self.kind.value, self.subject, self.cycle)
+        return (self.ticket_id, self.kind.value, self.subject, to_us(self.cycle, "cycle"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ class SweepTicket:
 def _clock_event(row: ClockRow, now_us: int) -> tuple[SlaEventKind, int] | None:
     """A breach once the deadline passed (also for a clock stopped too late); otherwise a warning once
     the warning instant passed — a late sweep that finds both due reports only the breach."""
-    _, _, _, stop, deadline, warn, _ = row
+    stop, deadline, warn = row[4:7]
     if deadline is not None and deadline <= now_us and (stop is None or stop > deadline):
         return SlaEventKind.breach, deadline
     if stop is None and warn is not None and warn <= now_us:
@@ -75,16 +77,17 @@ def sweep_ticket(
     rows = clock_rows(ticket.policy, times)
     for row in rows:
         due = _clock_event(row, now_us)
-        if due is None or (tid, due[0], row[0], row[1]) in recorded:
+        if due is None or (tid, due[0], row[0], row[2]) in recorded:
             continue
         (kind, at), metric = due, row[0]
         reason = f"{metric} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
         events.append(SlaEvent(tid, kind, metric.value, row[1], from_us(at), reason))
-    signals = [SlaSignal(r[0], r[5], r[4]) for r in rows if r[3] is None]
-    major_us = to_us(created) if ticket.major_complaint else None
-    floor = escalation.ranks[ticket.level]
+    signals = [SlaSignal(r[0], r[6], r[5]) for r in rows if r[4] is None]
+    created_us = to_us(created, "created_at")
+    major_us = created_us if ticket.major_complaint else None
+    floor = escalation.rank(ticket.level)
     for d in due_escalations_us(escalation, ticket.policy.calendar, floor, signals, now_us, major_us):
-        if (tid, SlaEventKind.escalation, d.level, created) not in recorded:
+        if (tid, SlaEventKind.escalation, d.level, created_us) not in recorded:
             events.append(SlaEvent(tid, SlaEventKind.escalation, d.level.value, created, d.due_at, d.reason))
     return events
 

@@ -103,3 +103,9 @@ def test_major_complaint_escalates_to_supervisor_at_creation():
     assert [(e.kind, e.subject, e.due_at, e.reason) for e in events] == [
         (SlaEventKind.escalation, "supervisor", CREATED, "major complaint")
     ]
+
+
+def test_event_keys_are_plain_values_for_the_database():
+    (event,) = sweep([SweepTicket(TicketTimes(9, CREATED), POLICY, major_complaint=True)], CREATED, set())
+    assert event.key == (9, "escalation", "supervisor", 1741050000000000)  # CREATED in µs since the epoch
+    assert all(type(part) in (int, str) for part in event.key)
