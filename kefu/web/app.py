@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from kefu import __version__
 from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
+from kefu.channels import api as channels_api
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
@@ -29,6 +30,7 @@ def api_router() -> APIRouter:
         customers_api.router, dependencies=[require_by_method(P.customers_read, P.customers_write)]
     )
     router.include_router(access_api.router)
+    router.include_router(channels_api.router)
     return router
 
 
