@@ -254,6 +254,8 @@ def _row(
     deadline, remaining = run_clock(cal, t0, target.need_us, pauses)
     warn = run_clock(cal, t0, target.warn_need_us, pauses)[0] if target.warn_before else None
     stop_us = None if stop is None else to_us(stop, f"{target.metric}.stopped_at")
+    if stop_us is not None and stop_us < t0:
+        raise SlaError(f"{target.metric}.stopped_at: {stop.isoformat()} is before the clock started")
     return target.metric, start, t0, stop, stop_us, deadline, warn, remaining
 
 

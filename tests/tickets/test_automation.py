@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kefu.tickets.automation import (
     MAX_DEPTH,
@@ -162,3 +164,33 @@ def test_duplicate_names_and_type_errors_are_refused():
     )
     with pytest.raises(AutomationError, match="conditions.channel: cannot apply gt to 3"):
         evaluate([bad], TicketEvent("created", SNAPSHOT))
+
+
+# --- property: whatever the rules, evaluation ends and no rule fires twice for one event -------------------
+
+values = st.sampled_from(["a", "b", "c"])
+toggle_rules = st.lists(
+    st.tuples(st.sampled_from(["x", "y"]), values, st.sampled_from(["x", "y"]), values),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(toggle_rules, values, values)
+def test_evaluation_terminates_and_fires_each_rule_at_most_once(specs, x, y):
+    rules = [
+        Rule(
+            f"r{i}",
+            {"updated"},
+            (Action("set_field", {"field": target, "value": value}),),
+            conditions=(Condition(field, "eq", expected),),
+            position=i,
+        )
+        for i, (field, expected, target, value) in enumerate(specs)
+    ]
+    result = evaluate(rules, TicketEvent("updated", {"x": x, "y": y}))
+    fired = [p.rule for p in result.actions]
+    assert len(fired) == len(set(fired)) <= len(rules)
+    # the changes describe the net difference between the input and the resulting snapshot
+    assert result.changes == {k: v for k, v in {"x": x, "y": y}.items() if result.snapshot[k] != v}

@@ -225,3 +225,9 @@ def test_a_pause_never_brings_the_deadline_forward(created, lengths):
     unpaused = clock(TicketTimes(1, created), SlaMetric.resolution).deadline
     paused = clock(TicketTimes(1, created, paused_history(created, lengths)), SlaMetric.resolution).deadline
     assert paused >= unpaused
+
+
+def test_a_stop_before_the_start_is_refused():
+    created = utc(2025, 3, 4, 1)
+    with pytest.raises(SlaError, match="first_response.stopped_at: 2025-03-04T00:00:00[+]00:00 is before"):
+        sla_clocks(EMAIL, TicketTimes(1, created, first_response_at=created - timedelta(hours=1)))

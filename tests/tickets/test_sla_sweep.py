@@ -1,5 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kefu.core.holidays import CHINA
 from kefu.tickets.calendar import BusinessCalendar
 from kefu.tickets.escalation import EscalationLevel
@@ -109,3 +112,28 @@ def test_event_keys_are_plain_values_for_the_database():
     (event,) = sweep([SweepTicket(TicketTimes(9, CREATED), POLICY, major_complaint=True)], CREATED, set())
     assert event.key == (9, "escalation", "supervisor", 1741050000000000)  # CREATED in µs since the epoch
     assert all(type(part) in (int, str) for part in event.key)
+
+
+# --- property: over any sequence of passes, every event is recorded once and a repeat pass finds nothing ---
+
+offsets = st.lists(st.integers(min_value=0, max_value=20 * 86400), min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(offsets, st.integers(min_value=0, max_value=10 * 86400), st.booleans())
+def test_passes_record_each_event_once(pass_offsets, pending_after, major):
+    pause_at = CREATED + timedelta(seconds=pending_after)
+    history = (
+        StatusInterval("open", CREATED, pause_at),
+        StatusInterval("pending", pause_at, pause_at + timedelta(days=2)),
+    )
+    ticket = SweepTicket(TicketTimes(1, CREATED, history), POLICY, major_complaint=major)
+    recorded = set()
+    for offset in sorted(pass_offsets):
+        now = CREATED + timedelta(seconds=offset)
+        events = sweep([ticket], now, recorded)
+        keys = [e.key for e in events]
+        assert len(keys) == len(set(keys)) and not recorded & set(keys)
+        assert all(e.due_at <= now for e in events)
+        recorded |= set(keys)
+        assert sweep([ticket], now, recorded) == []
