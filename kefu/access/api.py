@@ -10,14 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import BaseModel, Field, computed_field
 
 from kefu.access import actions, change_requests
+from kefu.access.access import access_me, list_api_tokens
 from kefu.access.actor import Actor
 from kefu.access.audit import audit_by, search_audit
 from kefu.access.masking import mask_identity
-from kefu.access.models import ApiToken, User
 from kefu.access.permissions import Permission, permissions_of
 from kefu.access.sessions import new_session
 from kefu.core import clock
@@ -43,7 +42,11 @@ class MeOut(BaseModel):
     role: str
     team_id: int | None
     must_change_password: bool
-    permissions: list[str]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def permissions(self) -> list[str]:
+        return sorted(p.value for p in permissions_of(self.role))
 
 
 class SignedInOut(BaseModel):
@@ -56,22 +59,13 @@ class PasswordIn(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
-def _me(user: User) -> MeOut:
-    return MeOut(
-        id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        role=user.role,
-        team_id=user.team_id,
-        must_change_password=user.must_change_password,
-        permissions=sorted(p.value for p in permissions_of(user.role)),
-    )
-
-
-def _start_session(request: Request, response: Response, runtime: RuntimeDep, user: User) -> SignedInOut:
-    data = new_session(user.id, user.session_version, clock.now())
+def _start_session(
+    request: Request, response: Response, runtime: RuntimeDep, me: MeOut, session_version: int
+) -> SignedInOut:
+    """Issue a session (and its cookies) for a user who just proved their password."""
+    data = new_session(me.id, session_version, clock.now())
     set_session_cookies(request, response, runtime.settings.signing_key, data)
-    return SignedInOut(user=_me(user), csrf_token=data.csrf)
+    return SignedInOut(user=me, csrf_token=data.csrf)
 
 
 @router.post("/auth/sign-in", response_model=SignedInOut, dependencies=[public()])
@@ -85,7 +79,8 @@ def post_sign_in(
     except KefuError as exc:
         # Answered, not raised: the transaction must commit so the failure counts toward throttling.
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
-    return _start_session(request, response, runtime, user)
+    me = MeOut.model_validate(user, from_attributes=True)
+    return _start_session(request, response, runtime, me, user.session_version)
 
 
 @router.post("/auth/sign-out", status_code=204, dependencies=[signed_in()])
@@ -95,9 +90,7 @@ def post_sign_out(response: Response) -> None:
 
 @router.get("/auth/me", response_model=MeOut)
 def get_me(actor: Annotated[Actor, signed_in()], session: SessionDep) -> MeOut:
-    user = session.get(User, actor.user_id)
-    assert user is not None  # authentication just read it
-    return _me(user)
+    return MeOut.model_validate(access_me(session, actor), from_attributes=True)
 
 
 @router.post("/auth/password", response_model=SignedInOut)
@@ -113,7 +106,8 @@ def post_password(
     if actor.token_scopes is not None:
         raise Forbidden("passwords are changed from a signed-in session, not with an API token")
     user = actions.check_change_password(session, actor, current=body.current_password, new=body.new_password)
-    return _start_session(request, response, runtime, user)
+    me = MeOut.model_validate(user, from_attributes=True)
+    return _start_session(request, response, runtime, me, user.session_version)
 
 
 class TokenIn(BaseModel):
@@ -155,8 +149,7 @@ def post_token(
 
 @router.get("/tokens", response_model=list[TokenOut], dependencies=[require(P.tokens_manage)])
 def get_tokens(session: SessionDep) -> list[TokenOut]:
-    tokens = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
-    return [TokenOut.model_validate(t, from_attributes=True) for t in tokens]
+    return [TokenOut.model_validate(t, from_attributes=True) for t in list_api_tokens(session)]
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenOut)
@@ -172,7 +165,7 @@ def post_revoke_token(
 def post_disable_user(
     user_id: int, actor: Annotated[Actor, require(P.users_manage)], session: SessionDep
 ) -> MeOut:
-    return _me(actions.do_disable_user(session, actor, user_id))
+    return MeOut.model_validate(actions.do_disable_user(session, actor, user_id), from_attributes=True)
 
 
 class ChangeRequestIn(BaseModel):
