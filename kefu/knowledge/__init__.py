@@ -1,0 +1,1 @@
+"""Knowledge base: articles, the bilingual search index (search.py) and its tokenisation (text.py)."""
