@@ -138,7 +138,34 @@ def run(quick: bool) -> list[Row]:
         Row(
             "steady pass per ticket", steady_s / n * 1e6, "µs", notes="policy choice, 2–3 clocks, escalation"
         ),
+        calendar_row(book, 20_000 if quick else 200_000),
     ]
+
+
+def calendar_row(book: PolicyBook, calls: int) -> Row:
+    """One calendar question across the 2025 Spring Festival (Jan 27 17:00 + 48 business hours), next to
+    the plain datetime + timedelta a 24×7 clock would do."""
+    cal, start = book.policies["email"].calendar, datetime(2025, 1, 27, 9, tzinfo=UTC)
+    step = timedelta(hours=48)
+
+    def business() -> None:
+        for _ in range(calls):
+            cal.add_business_seconds(start, 48 * HOUR)
+
+    def plain() -> None:
+        for _ in range(calls):
+            start + step  # the reference cost of the simplest deadline
+
+    business_s, _ = best_of(3, business)
+    plain_s, _ = best_of(3, plain)
+    return Row(
+        "add_business_seconds, 48 h across Spring Festival",
+        business_s / calls * 1e6,
+        "µs",
+        reference=f"datetime + timedelta {plain_s / calls * 1e9:.0f} ns",
+        ratio=business_s / plain_s,
+        notes="timeline lookup: cost independent of the distance",
+    )
 
 
 def _recorded_keys(book: PolicyBook, tickets: list) -> set:
