@@ -78,6 +78,8 @@ class SlaPolicy:
 
 
 def _vocabulary(values: Iterable[str], known: Iterable[str], field_name: str) -> frozenset[str]:
+    if isinstance(values, str):
+        raise SlaError(f"{field_name}: expected a set of values, got the single string {values!r}")
     chosen, allowed = frozenset(values), frozenset(known)
     unknown = chosen - allowed
     if unknown:
@@ -120,6 +122,9 @@ class PolicyBook:
     _memo: dict[tuple[str, str, str, str], SlaPolicy] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # private copies: the memo must not go stale if the caller's list or dict changes later
+        object.__setattr__(self, "policies", dict(self.policies))
+        object.__setattr__(self, "rules", tuple(self.rules))
         named = [("default", self.default)] + [(f"rules[{i}]", r.policy) for i, r in enumerate(self.rules)]
         for where, name in named:
             if name not in self.policies:

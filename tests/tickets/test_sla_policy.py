@@ -162,6 +162,10 @@ def test_24x7_chat_policy():
         (lambda: PolicyRule("x", channels={"fax"}), r"channels: unknown \['fax'\]"),
         (lambda: PolicyRule("x", tiers={"gold"}), r"tiers: unknown \['gold'\]"),
         (
+            lambda: PolicyRule("x", types="complaint"),
+            "types: expected a set of values, got the single string",
+        ),
+        (
             lambda: PolicyBook({"a": CHAT}, [PolicyRule("b")], default="a"),
             r"rules\[0\]: no SLA policy named 'b'",
         ),
