@@ -80,7 +80,7 @@ def do_ingest_message(
     if existing is not None:
         return Ingested(existing, session.get_one(Conversation, existing.conversation_id), duplicate=True)
     try:
-        with _savepoint_keeping_events(session):
+        with savepoint_keeping_events(session):
             return _ingest_new(session, inbound, rules, conversation)
     except IntegrityError:
         existing = _stored(session, inbound.channel, inbound.external_id)
@@ -90,7 +90,7 @@ def do_ingest_message(
 
 
 @contextmanager
-def _savepoint_keeping_events(session: Session) -> Iterator[None]:
+def savepoint_keeping_events(session: Session) -> Iterator[None]:
     """A SAVEPOINT whose events wait for the outer COMMIT.
 
     kefu.core.events hooks `after_commit`/`after_rollback`, which SQLAlchemy also fires when a SAVEPOINT is

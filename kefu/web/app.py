@@ -11,10 +11,12 @@ from kefu import __version__
 from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
 from kefu.channels import api as channels_api
+from kefu.channels import voice_api
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
+from kefu.routing import api as routing_api
 from kefu.web import health
 from kefu.web.deps import require_by_method
 from kefu.web.errors import install_error_handlers
@@ -31,6 +33,8 @@ def api_router() -> APIRouter:
     )
     router.include_router(access_api.router)
     router.include_router(channels_api.router)
+    router.include_router(routing_api.router)
+    router.include_router(voice_api.router)
     return router
 
 

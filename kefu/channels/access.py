@@ -1,0 +1,64 @@
+"""Scoped reads of conversations: fetch and check permission in one call; missing and forbidden look alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from kefu.access.actor import Actor
+from kefu.access.scopes import conversation_scope
+from kefu.channels.kinds import ConversationStatus
+from kefu.channels.models import Conversation, Message
+from kefu.core.errors import NotFound
+from kefu.customers.models import Customer
+
+OPEN_STATUSES = (ConversationStatus.queued.value, ConversationStatus.active.value)
+
+
+def access_conversation_by_public_id(session: Session, actor: Actor, public_id: str) -> Conversation:
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.public_id == public_id, conversation_scope(actor))
+    )
+    if conversation is None:
+        raise NotFound(f"conversation {public_id} not found")
+    return conversation
+
+
+def list_conversations(
+    session: Session, actor: Actor, *, limit: int, status: str | None = None
+) -> Sequence[tuple[Conversation, Customer]]:
+    """The actor's conversations with their customer: open ones first, then the most recently started."""
+    if limit < 1:
+        raise ValueError("limit: must be at least 1")
+    if status is not None and status not in ConversationStatus.__members__:
+        raise ValueError(f"status: {status!r} is not a conversation status")
+    open_first = case((Conversation.status.in_(OPEN_STATUSES), 0), else_=1)
+    query = (
+        select(Conversation, Customer)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(conversation_scope(actor))
+        .order_by(open_first, Conversation.started_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(Conversation.status == status)
+    return [(conversation, customer) for conversation, customer in session.execute(query)]
+
+
+def count_open_conversations(session: Session, actor: Actor) -> int:
+    """Conversations in the actor's scope that are still queued or being handled."""
+    query = select(func.count()).where(conversation_scope(actor), Conversation.status.in_(OPEN_STATUSES))
+    return session.scalar(query) or 0
+
+
+def messages_of(session: Session, conversation_id: int, *, limit: int = 500) -> list[Message]:
+    """A conversation's latest `limit` messages, oldest first (the caller already checked access)."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(session.scalars(query).all()))
