@@ -11,6 +11,9 @@ Measured:
 - events: after the round every agent is full; agents then finish contacts one at a time (`release`) and
   the engine picks their next contact from 10,000 waiting — the latency per resulting decision;
 - growth: mean cost per decision at 2,000 agents / at 200 agents, same run.
+
+Latencies are per-thread CPU time (`time.thread_time`): the benchmark machine is shared, and wall-clock
+percentiles mostly measured the scheduler. Throughput is given both ways (wall clock and CPU).
 """
 
 from __future__ import annotations
@@ -87,10 +90,10 @@ class _TimedRouter(Router):
         self.latencies: list[float] = []
 
     def _route_contact(self, key, contact, now) -> Decision | None:
-        start = time.perf_counter()
+        start = time.thread_time()
         decision = super()._route_contact(key, contact, now)
         if decision is not None:
-            self.latencies.append(time.perf_counter() - start)
+            self.latencies.append(time.thread_time() - start)
         return decision
 
 
@@ -102,13 +105,14 @@ def _percentile(values: list[float], q: float) -> float:
 def _full_round(snapshot: Snapshot) -> dict[str, float]:
     start = time.perf_counter()
     router = _TimedRouter(snapshot, NOW)
-    built = time.perf_counter()
+    built, cpu = time.perf_counter(), time.thread_time()
     decisions = router.route(NOW)
-    done = time.perf_counter()
+    done, cpu_done = time.perf_counter(), time.thread_time()
     return {
         "build_s": built - start,
         "decisions": len(decisions),
         "per_s": len(decisions) / (done - built),
+        "per_cpu_s": len(decisions) / (cpu_done - cpu),
         "p50": _percentile(router.latencies, 0.50),
         "p99": _percentile(router.latencies, 0.99),
         "router": router,
@@ -123,10 +127,12 @@ def _events(router: Router, n_events: int, seed: int = 11) -> dict[str, float]:
     for _ in range(n_events):
         now += 0.01
         agent = router.agent(busy[rng.randrange(len(busy))])
+        while not agent.total_load:  # freed earlier and found nothing it may serve
+            agent = router.agent(busy[rng.randrange(len(busy))])
         channel = sorted(c for c, n in agent.load.items() if n)[0]
-        start = time.perf_counter()
+        start = time.thread_time()
         decisions = router.release(agent.id, channel, now)
-        elapsed = time.perf_counter() - start
+        elapsed = time.thread_time() - start
         if decisions:
             latencies.extend([elapsed / len(decisions)] * len(decisions))
     return {"p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99), "n": len(latencies)}
@@ -143,15 +149,16 @@ def run(quick: bool) -> list[Row]:
     big = _measure(200 if quick else 2_000, contacts, events)
     small = _measure(20 if quick else 200, contacts, events)
     label = f"{'200' if quick else '2,000'} agents, 50 queues, {contacts:,} contacts"
-    cost_big, cost_small = 1 / big["per_s"], 1 / small["per_s"]
+    cost_big, cost_small = 1 / big["per_cpu_s"], 1 / small["per_cpu_s"]
     return [
         Row(
-            f"full round decisions/s — {label}",
+            f"full round decisions/s (wall) — {label}",
             big["per_s"],
             "decisions/s",
             target="≥ 20,000",
             notes=f"{big['decisions']:,} decisions; router build {big['build_s'] * 1e3:.0f} ms (not counted)",
         ),
+        Row("full round decisions/s (CPU)", big["per_cpu_s"], "decisions/s", target="≥ 20,000"),
         Row("full round p50 latency per decision", big["p50"] * 1e6, "µs"),
         Row("full round p99 latency per decision", big["p99"] * 1e6, "µs", target="< 1,000 µs"),
         Row(
@@ -164,20 +171,20 @@ def run(quick: bool) -> list[Row]:
             "event p99 latency per decision (agent freed)", big["event_p99"] * 1e6, "µs", target="< 1,000 µs"
         ),
         Row(
-            "full round decisions/s — 1/10 of the agents",
-            small["per_s"],
+            "full round decisions/s (CPU) — 1/10 of the agents",
+            small["per_cpu_s"],
             "decisions/s",
             notes=f"{small['decisions']:,} decisions; build {small['build_s'] * 1e3:.0f} ms",
         ),
         Row("full round p99 latency per decision — 1/10 of the agents", small["p99"] * 1e6, "µs"),
         Row("event p99 latency per decision — 1/10 of the agents", small["event_p99"] * 1e6, "µs"),
         Row(
-            "cost per decision, 10× the agents",
+            "CPU cost per decision, 10× the agents",
             cost_big * 1e6,
             "µs",
             reference="1/10 of the agents",
             ratio=cost_big / cost_small,
-            notes="growth of mean full-round cost per decision",
+            notes="growth of the mean full-round cost per decision",
         ),
         Row(
             "event p99, 10× the agents",

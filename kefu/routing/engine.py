@@ -16,7 +16,8 @@ Two ways in:
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
+import math
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from kefu.routing.errors import (
     UnknownSkillError,
 )
 from kefu.routing.ewt import QueueLoad
+from kefu.routing.line import Key, WaitingLine
 from kefu.routing.pool import Candidate, QueuePool, qualifying_step, skill_match
 from kefu.routing.priority import DEFAULT_POLICY, PriorityPolicy, order_key, priority
 from kefu.routing.state import AgentState, Presence, QueueConfig, WaitingContact
@@ -36,7 +38,6 @@ from kefu.routing.state import AgentState, Presence, QueueConfig, WaitingContact
 RUNNERS_UP = 3
 _HOLD = ("", "")  # sentinel: keep the contact waiting for its sticky agent
 _STICKY_PRESENCE = frozenset({Presence.AVAILABLE, Presence.BUSY, Presence.AFTER_CONTACT_WORK})
-Key = tuple[float, float, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ class Router:
         self._queues: dict[str, QueueConfig] = {}
         self._pools: dict[str, QueuePool] = {}
         self._waiting: dict[str, tuple[Key, WaitingContact]] = {}
-        self._lines: dict[str, list[Key]] = {}
+        self._lines: dict[str, WaitingLine] = {}
+        self._now = float("-inf")
         for agent in snapshot.agents:
             if agent.id in self._agents:
                 raise InvalidFieldError("agents", f"duplicate agent id {agent.id!r}")
@@ -92,6 +94,7 @@ class Router:
             if queue.id in self._queues:
                 raise InvalidFieldError("queues", f"duplicate queue id {queue.id!r}")
             self._install_queue(queue, self._agents.values())
+        self._tick(now)
         for agent in snapshot.agents:
             self._store(agent, now)
         for contact in snapshot.contacts:
@@ -114,12 +117,12 @@ class Router:
     def waiting(self, queue_id: str) -> list[WaitingContact]:
         """The queue's waiting contacts in service order (position 1 first)."""
         self.queue(queue_id)
-        return [self._waiting[key[2]][1] for key in self._lines[queue_id]]
+        return [self._waiting[key[2]][1] for key in self._lines[queue_id].levels[0]]
 
     def position(self, contact_id: str) -> int:
         """1-based position of a waiting contact within its queue."""
         key, contact = self._entry(contact_id)
-        return bisect_left(self._lines[contact.queue], key) + 1
+        return self._lines[contact.queue].position(key)
 
     def queue_load(self, queue_id: str) -> QueueLoad:
         """Slots serving the queue now, an agent's slots on the channel shared equally among its queues."""
@@ -138,6 +141,7 @@ class Router:
 
     def route(self, now: float) -> list[Decision]:
         """One full round over every waiting contact, highest priority first."""
+        self._tick(now)
         decisions = self._advance(now)
         for key, contact in sorted(self._waiting.values()):
             decision = self._route_contact(key, contact, now)
@@ -149,6 +153,7 @@ class Router:
         """A contact joined a queue (new, or transferred with its original `enqueued_at`)."""
         if contact.id in self._waiting:
             raise InvalidFieldError("contact.id", f"{contact.id!r} is already waiting")
+        self._tick(now)
         key = self._enqueue(contact)
         decisions = self._advance(now)
         if contact.id in self._waiting:
@@ -165,17 +170,20 @@ class Router:
 
     def release(self, agent_id: str, channel: str, now: float, acw_seconds: float = 0.0) -> list[Decision]:
         """The agent finished a contact on `channel`, optionally entering after-contact work."""
+        self._tick(now)
         self._store(presence.release(self.agent(agent_id), channel, now, acw_seconds), now)
         return self._advance(now) + self._fill(agent_id, now)
 
     def set_presence(
         self, agent_id: str, target: Presence | str, now: float, reason: str | None = None
     ) -> list[Decision]:
+        self._tick(now)
         self._store(presence.change_presence(self.agent(agent_id), target, now, reason), now)
         return self._advance(now) + self._fill(agent_id, now)
 
     def set_surge(self, surge: bool, now: float) -> list[Decision]:
         """Surge mode on or off: reserve agents become routable or stop receiving contacts."""
+        self._tick(now)
         self._surge = surge
         reserves = sorted(a for a, agent in self._agents.items() if agent.is_reserve)
         for agent_id in reserves:
@@ -187,6 +195,7 @@ class Router:
 
     def upsert_agent(self, agent: AgentState, now: float) -> list[Decision]:
         """An agent logged in or changed skills, languages, team or limits."""
+        self._tick(now)
         for queue_id in self._memberships.get(agent.id, ()):
             self._pools[queue_id].forget(agent.id)
         self._memberships[agent.id] = set()
@@ -211,16 +220,20 @@ class Router:
 
     def transfer_to_agent(self, contact: WaitingContact, agent_id: str, now: float) -> Decision:
         """A person hands the contact to a named agent: capacity is checked, skills are not (their call)."""
-        self.queue(contact.queue)
+        queue = self.queue(contact.queue)
         agent = self.agent(agent_id)
-        if contact.id in self._waiting:
-            self.withdraw(contact.id)
-        queue = self._queues[contact.queue]
+        self._tick(now)
         member = self._pools[queue.id].members.get(agent_id, (0, skill_match(agent, queue)))
         chosen = self._pools[queue.id].candidate(agent, now, member)
         return self._commit(contact, agent_id, ("transfer", "transfer_to_agent"), chosen, (), now, 0)
 
     # ----- internals ---------------------------------------------------------------------------------
+
+    def _tick(self, now: float) -> None:
+        """Time only moves forward: overflow levels promoted at `now` cannot be taken back."""
+        if not math.isfinite(now) or now < self._now:
+            raise InvalidFieldError("now", f"{now} is not finite or earlier than the last call ({self._now})")
+        self._now = now
 
     def _entry(self, contact_id: str) -> tuple[Key, WaitingContact]:
         try:
@@ -232,7 +245,8 @@ class Router:
         pool = QueuePool(queue)
         self._queues[queue.id] = queue
         self._pools[queue.id] = pool
-        self._lines.setdefault(queue.id, [])
+        old = self._lines.get(queue.id)
+        self._lines[queue.id] = WaitingLine(pool.afters, old.levels[0] if old else None)
         for agent in agents:
             self._admit(pool, agent)
             if agent.id in self._routable and presence.has_room(agent, queue.channel):
@@ -254,14 +268,12 @@ class Router:
             raise InvalidFieldError("contacts", f"duplicate contact id {contact.id!r}")
         key = order_key(contact, self._policy)
         self._waiting[contact.id] = (key, contact)
-        line = self._lines[contact.queue]
-        line.insert(bisect_left(line, key), key)
+        self._lines[contact.queue].add(key)
         return key
 
     def _dequeue(self, key: Key, contact: WaitingContact) -> None:
         del self._waiting[contact.id]
-        line = self._lines[contact.queue]
-        del line[bisect_left(line, key)]
+        self._lines[contact.queue].remove(key)
 
     def _store(self, agent: AgentState, now: float, worse: bool = False) -> None:
         """Record a new state of the agent and offer it to its queues.
@@ -369,13 +381,10 @@ class Router:
             if not presence.has_room(agent, pool.queue.channel):
                 continue
             qualifying = pool.members[agent_id][0]
-            latest = now - pool.afters[qualifying - 1] if qualifying else float("inf")
-            for key in self._lines[queue_id]:
+            for key in self._lines[queue_id].at_step(qualifying, now):
                 if best is not None and key >= best[0]:
                     break
                 contact = self._waiting[key[2]][1]
-                if contact.enqueued_at > latest:
-                    continue
                 why = self._why_for(contact, pool, agent_id, qualifying, now)
                 if why is not None:
                     best = (key, contact, pool, why)
@@ -409,7 +418,7 @@ class Router:
             presence.assign(self._agents[agent_id], contact.channel, now, self._surge), now, worse=True
         )
         if contact.id in self._waiting:
-            self._dequeue(self._waiting[contact.id][0], contact)
+            self._dequeue(*self._waiting[contact.id])
         strategy, reason = why
         return Decision(
             contact=contact.id,
