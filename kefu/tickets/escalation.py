@@ -159,22 +159,51 @@ def due_escalations_us(
     major_us: int | None = None,
 ) -> list[EscalationDecision]:
     """`due_escalations` with the current level as its rank and instants in µs, for the sweep's loop."""
-    ranks = policy.ranks
+    dues = _earliest_per_level(policy, calendar, floor, signals, major_us, until_us=now_us)
+    return sorted((d for d in dues if d.due_us <= now_us), key=lambda d: policy.ranks[d.level])
+
+
+def next_escalation_us(
+    policy: EscalationPolicy,
+    calendar: BusinessCalendar,
+    floor: int,
+    signals: Sequence[SlaSignal],
+    now_us: int,
+    major_us: int | None = None,
+) -> int | None:
+    """The first instant after `now_us` at which a level above `floor` falls due, if the signals hold."""
+    dues = [
+        d.due_us for d in _earliest_per_level(policy, calendar, floor, signals, major_us) if d.due_us > now_us
+    ]
+    return min(dues, default=None)
+
+
+def _earliest_per_level(
+    policy: EscalationPolicy,
+    calendar: BusinessCalendar,
+    floor: int,
+    signals: Sequence[SlaSignal],
+    major_us: int | None,
+    until_us: int | None = None,
+) -> list[EscalationDecision]:
+    """For each level above `floor`, the earliest instant one of its steps falls due and why. With
+    `until_us`, steps triggered after it are left out without asking the calendar (a delay only adds
+    time, so they cannot be due by then)."""
+    ranks, major = policy.ranks, policy.major_complaint_level
     best: dict[EscalationLevel, EscalationDecision] = {}
-    major = policy.major_complaint_level
-    if major_us is not None and major_us <= now_us and ranks[major] > floor:
+    if major_us is not None and ranks[major] > floor:
         best[major] = EscalationDecision(major, major_us, "major complaint")
     for step in policy.steps:
         if ranks[step.level] <= floor:
             continue
         trigger = _earliest_trigger(step.on, signals)
-        if trigger is None or trigger[0] > now_us:  # the delay only adds time: not due, skip the calendar
+        if trigger is None or (until_us is not None and trigger[0] > until_us):
             continue
         due = calendar.add_us(trigger[0], step.after_us) if step.after_us else trigger[0]
         known = best.get(step.level)
-        if due <= now_us and (known is None or due < known.due_us):
+        if known is None or due < known.due_us:
             best[step.level] = EscalationDecision(step.level, due, f"{trigger[1]} {step.on}")
-    return sorted(best.values(), key=lambda d: ranks[d.level])
+    return list(best.values())
 
 
 def manual_escalation(

@@ -14,7 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from kefu.tickets.calendar import from_us, to_us
-from kefu.tickets.escalation import EscalationLevel, EscalationPolicy, SlaSignal, due_escalations_us
+from kefu.tickets.escalation import (
+    EscalationLevel,
+    EscalationPolicy,
+    SlaSignal,
+    due_escalations_us,
+    next_escalation_us,
+)
 from kefu.tickets.sla import ClockRow, SlaPolicy, TicketTimes, clock_rows
 
 
@@ -66,15 +72,26 @@ def _clock_event(row: ClockRow, now_us: int) -> tuple[SlaEventKind, int] | None:
     return None
 
 
+def _prepare(
+    ticket: SweepTicket, escalation: EscalationPolicy
+) -> tuple[list[ClockRow], list[SlaSignal], int, int, int | None]:
+    """Clock rows, escalation signals (running clocks only), current rank, created_at and, for a major
+    complaint, the instant it escalates from (all instants in µs)."""
+    rows = clock_rows(ticket.policy, ticket.times)
+    signals = [SlaSignal(r[0], r[6], r[5]) for r in rows if r[4] is None]
+    created_us = to_us(ticket.times.created_at, "created_at")
+    major_us = created_us if ticket.major_complaint else None
+    return rows, signals, escalation.rank(ticket.level), created_us, major_us
+
+
 def sweep_ticket(
     ticket: SweepTicket, now_us: int, escalation: EscalationPolicy, recorded: Container[EventKey]
 ) -> list[SlaEvent]:
     """The events due for one ticket at `now_us` (µs) whose keys are not recorded. Keys are checked
     before events are built: in steady state nearly everything due is already recorded. (StrEnum
     members equal and hash like their values, so they serve in keys as they are.)"""
-    times, events = ticket.times, []
-    tid, created = times.ticket_id, times.created_at
-    rows = clock_rows(ticket.policy, times)
+    rows, signals, floor, created_us, major_us = _prepare(ticket, escalation)
+    tid, created, events = ticket.times.ticket_id, ticket.times.created_at, []
     for row in rows:
         due = _clock_event(row, now_us)
         if due is None or (tid, due[0], row[0], row[2]) in recorded:
@@ -82,14 +99,27 @@ def sweep_ticket(
         (kind, at), metric = due, row[0]
         reason = f"{metric} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
         events.append(SlaEvent(tid, kind, metric.value, row[1], from_us(at), reason))
-    signals = [SlaSignal(r[0], r[6], r[5]) for r in rows if r[4] is None]
-    created_us = to_us(created, "created_at")
-    major_us = created_us if ticket.major_complaint else None
-    floor = escalation.rank(ticket.level)
     for d in due_escalations_us(escalation, ticket.policy.calendar, floor, signals, now_us, major_us):
         if (tid, SlaEventKind.escalation, d.level, created_us) not in recorded:
             events.append(SlaEvent(tid, SlaEventKind.escalation, d.level.value, created, d.due_at, d.reason))
     return events
+
+
+def next_due(
+    ticket: SweepTicket, now: datetime, escalation: EscalationPolicy | None = None
+) -> datetime | None:
+    """The first instant after `now` at which a sweep would find a new event for this ticket, if the
+    ticket does not change (None: nothing ahead, e.g. every clock met or paused).
+
+    Store it with the ticket (a `due_at` column) and recompute it on every change of the ticket: a pass
+    then only needs the tickets whose `due_at` has come, instead of all open tickets."""
+    policy, now_us = escalation or EscalationPolicy(), to_us(now, "now")
+    rows, signals, floor, _, major_us = _prepare(ticket, policy)
+    ahead = [x for r in rows if r[4] is None for x in (r[6], r[5]) if x is not None and x > now_us]
+    escalation_us = next_escalation_us(policy, ticket.policy.calendar, floor, signals, now_us, major_us)
+    if escalation_us is not None:
+        ahead.append(escalation_us)
+    return from_us(min(ahead)) if ahead else None
 
 
 def sweep(

@@ -7,7 +7,7 @@ from kefu.core.holidays import CHINA
 from kefu.tickets.calendar import BusinessCalendar
 from kefu.tickets.escalation import EscalationLevel
 from kefu.tickets.sla import SlaMetric, SlaPolicy, SlaTarget, StatusInterval, TicketTimes
-from kefu.tickets.sweep import SlaEventKind, SweepTicket, sweep
+from kefu.tickets.sweep import SlaEventKind, SweepTicket, next_due, sweep
 
 HOUR = 3600
 OFFICE = BusinessCalendar.build("Asia/Shanghai", {"mon-fri": ["09:00-12:00", "13:30-18:00"]}, CHINA)
@@ -137,3 +137,37 @@ def test_passes_record_each_event_once(pass_offsets, pending_after, major):
         assert all(e.due_at <= now for e in events)
         recorded |= set(keys)
         assert sweep([ticket], now, recorded) == []
+
+
+def test_next_due_is_the_next_warning_breach_or_escalation():
+    ticket = SweepTicket(TicketTimes(1, CREATED), POLICY)
+    warning_at = datetime(2025, 3, 4, 4, tzinfo=UTC)  # first-response warning, 12:00 Shanghai
+    assert next_due(ticket, CREATED) == warning_at
+    assert next_due(ticket, warning_at) == datetime(2025, 3, 4, 6, 30, tzinfo=UTC)  # the breach
+    paused = TicketTimes(2, CREATED, (StatusInterval("pending", CREATED),))
+    assert next_due(SweepTicket(paused, POLICY), CREATED) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=15 * 86400),
+    st.integers(min_value=0, max_value=10 * 86400),
+    st.booleans(),
+)
+def test_nothing_new_before_next_due_and_something_at_it(offset, pending_after, answered):
+    pause_at = CREATED + timedelta(seconds=pending_after)
+    history = (
+        StatusInterval("open", CREATED, pause_at),
+        StatusInterval("pending", pause_at, pause_at + timedelta(days=1)),
+    )
+    first = CREATED + timedelta(minutes=20) if answered else None
+    ticket = SweepTicket(TicketTimes(1, CREATED, history, first_response_at=first), POLICY)
+    now = CREATED + timedelta(seconds=offset)
+    recorded = {e.key for e in sweep([ticket], now, set())}
+    due = next_due(ticket, now)
+    if due is None:
+        assert sweep([ticket], now + timedelta(days=400), recorded) == []
+        return
+    assert due > now
+    assert sweep([ticket], due - timedelta(microseconds=1), recorded) == []
+    assert sweep([ticket], due, recorded) != []
