@@ -33,7 +33,7 @@ from kefu.routing.ewt import QueueLoad
 from kefu.routing.line import Key, WaitingLine
 from kefu.routing.pool import Candidate, QueuePool, qualifying_step, skill_match
 from kefu.routing.priority import DEFAULT_POLICY, PriorityPolicy, order_key, priority
-from kefu.routing.state import AgentState, Presence, QueueConfig, WaitingContact
+from kefu.routing.state import CHANNELS, AgentState, Presence, QueueConfig, WaitingContact
 
 RUNNERS_UP = 3
 _HOLD = ("", "")  # sentinel: keep the contact waiting for its sticky agent
@@ -77,6 +77,8 @@ class Router:
         self._agents: dict[str, AgentState] = {}
         self._versions: dict[str, int] = {}
         self._routable: set[str] = set()
+        # channel -> agents that may be offered one more contact there now (routable, with room)
+        self._open: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
         self._memberships: dict[str, set[str]] = {}
         self._acw: list[tuple[float, str]] = []
         self._queues: dict[str, QueueConfig] = {}
@@ -249,7 +251,7 @@ class Router:
         self._lines[queue.id] = WaitingLine(pool.afters, old.levels[0] if old else None)
         for agent in agents:
             self._admit(pool, agent)
-            if agent.id in self._routable and presence.has_room(agent, queue.channel):
+            if agent.id in self._open[queue.channel]:
                 pool.push(pool.entry(agent, self._versions[agent.id]))
 
     def _admit(self, pool: QueuePool, agent: AgentState) -> None:
@@ -286,7 +288,13 @@ class Router:
         if agent.presence is Presence.AFTER_CONTACT_WORK and agent.acw_until is not None:
             heapq.heappush(self._acw, (agent.acw_until, agent.id))
         acw = agent.presence is Presence.AFTER_CONTACT_WORK
-        if acw or not presence.is_routable(agent, now, self._surge):
+        routable = not acw and presence.is_routable(agent, now, self._surge)
+        for channel in agent.capacity:
+            if routable and presence.has_room(agent, channel):
+                self._open[channel].add(agent.id)
+            else:
+                self._open[channel].discard(agent.id)
+        if not routable:
             self._routable.discard(agent.id)
             return
         self._routable.add(agent.id)
@@ -295,7 +303,7 @@ class Router:
         version = self._versions[agent.id]
         for queue_id in self._memberships[agent.id]:  # one push per pool: the order cannot matter
             pool = self._pools[queue_id]
-            if presence.has_room(agent, pool.queue.channel):
+            if agent.id in self._open[pool.queue.channel]:
                 pool.push(pool.entry(agent, version))
 
     def _advance(self, now: float) -> list[Decision]:
@@ -331,7 +339,7 @@ class Router:
         return None
 
     def _offerable(self, agent_id: str, channel: str) -> bool:
-        return agent_id in self._routable and presence.has_room(self._agents[agent_id], channel)
+        return agent_id in self._open[channel]
 
     def _route_contact(self, key: Key, contact: WaitingContact, now: float) -> Decision | None:
         pool = self._pools[contact.queue]
@@ -345,16 +353,17 @@ class Router:
                 agent_id, reason = sticky
                 chosen = pool.candidate(self._agents[agent_id], now)
                 return self._commit(contact, agent_id, ("sticky", reason), chosen, (), now, step)
-        best = pool.pop_best(step, self._agents, self._versions, self._routable)
+        open_ids = self._open[pool.queue.channel]
+        best = pool.pop_best(step, self._agents, self._versions, open_ids)
         if best is None:
             return None
         chosen = pool.candidate(best, now)
-        others = pool.peek_next(step, RUNNERS_UP, self._agents, self._versions, self._routable)
+        others = pool.peek_next(step, RUNNERS_UP, self._agents, self._versions, open_ids)
         runners_up = tuple(pool.candidate(agent, now) for agent in others)
         why = (pool.queue.strategy, f"overflow_step_{chosen.overflow_step}" if chosen.overflow_step else "")
         decision = self._commit(contact, best.id, why, chosen, runners_up, now, step)
         agent = self._agents[best.id]  # its entry here was popped, not left to re-key: put it back
-        if best.id in self._routable and presence.has_room(agent, pool.queue.channel):
+        if best.id in open_ids:
             pool.push(pool.entry(agent, self._versions[agent.id]))
         return decision
 

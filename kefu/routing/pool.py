@@ -16,7 +16,6 @@ import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kefu.routing.presence import has_room
 from kefu.routing.state import AgentState, QueueConfig
 
 NEUTRAL_QUALITY = 50.0  # unknown quality ranks as an average agent: neither rewarded nor punished
@@ -136,16 +135,16 @@ class QueuePool:
         self.live.pop(agent_id, None)
 
     def pop_best(
-        self, step: int, agents: Mapping[str, AgentState], versions: Mapping[str, int], routable: set[str]
+        self, step: int, agents: Mapping[str, AgentState], versions: Mapping[str, int], open_ids: set[str]
     ) -> AgentState | None:
         """Remove and return the best offerable agent qualifying at `step`, cleaning the top on the way."""
-        heap, live, channel = self.heap, self.live, self.queue.channel
+        heap, live = self.heap, self.live
         while heap:
             top = heap[0]
             agent_id = top[4]
             if live.get(agent_id) != top[5]:
                 heapq.heappop(heap)
-            elif agent_id not in routable or not has_room(agents[agent_id], channel):
+            elif agent_id not in open_ids:
                 heapq.heappop(heap)
                 del live[agent_id]
             elif top[5] != versions[agent_id]:
@@ -166,27 +165,32 @@ class QueuePool:
         want: int,
         agents: Mapping[str, AgentState],
         versions: Mapping[str, int],
-        routable: set[str],
+        open_ids: set[str],
     ) -> list[AgentState]:
         """The next `want` offerable agents in rank order, read without changing the heap.
 
         A best-first walk of the heap tree (a parent never ranks below its children): outdated entries
         are skipped, and an entry whose agent has since taken work competes with its current key.
         """
-        heap, live, channel, out = self.heap, self.live, self.queue.channel, []
+        heap, live, out, size = self.heap, self.live, [], len(self.heap)
+        pop, push = heapq.heappop, heapq.heappush
         frontier: list[tuple[Entry, int]] = [(heap[0], 0)] if heap else []
         while frontier and len(out) < want:
-            entry, index = heapq.heappop(frontier)
-            for child in (2 * index + 1, 2 * index + 2) if index >= 0 else ():
-                if child < len(heap):
-                    heapq.heappush(frontier, (heap[child], child))
+            entry, index = pop(frontier)
             agent_id = entry[4]
-            if index >= 0 and live.get(agent_id) != entry[5]:
+            if index >= 0:  # a heap node (not a re-keyed copy): open its children, skip it if dead
+                child = 2 * index + 1
+                if child < size:
+                    push(frontier, (heap[child], child))
+                    if child + 1 < size:
+                        push(frontier, (heap[child + 1], child + 1))
+                if live.get(agent_id) != entry[5]:
+                    continue
+            if agent_id not in open_ids:
                 continue
-            if agent_id not in routable or not has_room(agents[agent_id], channel):
-                continue
-            if entry[5] != versions[agent_id]:
-                heapq.heappush(frontier, (self.entry(agents[agent_id], versions[agent_id]), -1))
+            version = versions[agent_id]
+            if entry[5] != version:
+                push(frontier, (self.entry(agents[agent_id], version), -1))
             elif entry[0] > step:
                 break
             else:
