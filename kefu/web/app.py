@@ -21,7 +21,9 @@ from kefu.web import health
 from kefu.web.deps import require_by_method
 from kefu.web.errors import install_error_handlers
 from kefu.web.metrics import record_request
+from kefu.web.pages import pages_router, static_files
 from kefu.web.security import security_headers
+from kefu.web.security_headers import content_security_policy
 
 API_PREFIX = "/api/v1"
 
@@ -63,4 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.middleware("http")(security_headers)
     app.include_router(health.router)
     app.include_router(api_router())
+    app.middleware("http")(content_security_policy)
+    app.include_router(pages_router())
+    app.mount("/static", static_files(), name="static")
     return app

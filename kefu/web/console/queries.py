@@ -1,0 +1,76 @@
+"""The console's database reads that are not one domain's scoped reads: queue figures for the wallboard.
+
+Queue figures are aggregates (counts and timings, no customer data), so they need `reports:read` but no
+row scope; the caller checks the permission.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kefu.analytics.measures import ContactRecord
+from kefu.channels.kinds import ConversationStatus
+from kefu.channels.models import Conversation
+from kefu.core.clock import as_utc
+from kefu.routing.models import AgentSkill, Queue, Skill
+from kefu.web.console.wallboard import QueueFigures, meets_requirements, queue_figures
+
+
+def _record(row: Conversation) -> ContactRecord:
+    return ContactRecord(
+        queued_at=as_utc(row.queued_at) if row.queued_at else None,
+        answered_at=as_utc(row.answered_at) if row.answered_at else None,
+        ended_at=as_utc(row.ended_at) if row.ended_at else None,
+        abandoned=row.abandoned,
+    )
+
+
+def wallboard_figures(session: Session, *, since: datetime, now: datetime) -> list[QueueFigures]:
+    """Per queue: who waits now, and today's offered/answered/abandoned contacts since `since`."""
+    queues = session.scalars(select(Queue).order_by(Queue.id)).all()
+    today: dict[int, list[ContactRecord]] = defaultdict(list)
+    entered = select(Conversation).where(Conversation.queue_id.is_not(None), Conversation.queued_at >= since)
+    for row in session.scalars(entered):
+        today[row.queue_id].append(_record(row))  # type: ignore[index]
+    waiting: dict[int, list[datetime]] = defaultdict(list)
+    queued = select(Conversation.queue_id, Conversation.queued_at).where(
+        Conversation.status == ConversationStatus.queued.value, Conversation.queue_id.is_not(None)
+    )
+    for queue_id, queued_at in session.execute(queued):
+        waiting[queue_id].append(as_utc(queued_at) if queued_at else now)
+    return [
+        queue_figures(
+            queue_id=q.id,
+            name=q.name,
+            channel=q.channel,
+            today=today[q.id],
+            waiting_since=waiting[q.id],
+            now=now,
+        )
+        for q in queues
+    ]
+
+
+def eligible_queue_ids(session: Session, user_id: int) -> list[int]:
+    """The queues whose required skills this agent has at the required level."""
+    levels = dict(
+        session.execute(
+            select(Skill.code, AgentSkill.level)
+            .join(AgentSkill, AgentSkill.skill_id == Skill.id)
+            .where(AgentSkill.user_id == user_id)
+        ).all()
+    )
+    queues = session.execute(select(Queue.id, Queue.required_skills)).all()
+    return [queue_id for queue_id, required in queues if meets_requirements(required or [], levels)]
+
+
+def count_waiting(session: Session, queue_ids: list[int] | None) -> int:
+    """Contacts queued right now in these queues (None: in every queue)."""
+    query = select(func.count()).where(Conversation.status == ConversationStatus.queued.value)
+    if queue_ids is not None:
+        query = query.where(Conversation.queue_id.in_(queue_ids))
+    return session.scalar(query) or 0

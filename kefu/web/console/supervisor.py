@@ -1,0 +1,40 @@
+"""The supervisor wallboard: per-queue figures for today, refreshed in place by htmx polling."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
+
+from kefu.access.permissions import Permission
+from kefu.core import clock
+from kefu.web.console.page import Page, PageDep, sign_in_redirect
+from kefu.web.console.queries import wallboard_figures
+from kefu.web.console.wallboard import start_of_day
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+# Seconds between refreshes: the figures move by the minute; a busy wallboard costs one query pair a poll.
+REFRESH_SECONDS = 5
+
+
+def _figures(page: Page) -> dict[str, object]:
+    now = clock.now()
+    since = start_of_day(now, page.request.app.state.runtime.settings.timezone)
+    return {"queues": wallboard_figures(page.session, since=since, now=now), "refresh": REFRESH_SECONDS}
+
+
+@router.get("/wallboard", response_class=HTMLResponse)
+def get_wallboard(page: PageDep) -> Response:
+    if page.actor is None:
+        return sign_in_redirect(page.request)
+    if not page.can(Permission.reports_read):
+        return page.forbidden()
+    return page.render("wallboard.html", **_figures(page))
+
+
+@router.get("/wallboard/panel", response_class=HTMLResponse)
+def get_wallboard_panel(page: PageDep) -> Response:
+    if page.actor is None:
+        return sign_in_redirect(page.request)
+    if not page.can(Permission.reports_read):
+        return page.forbidden()
+    return page.render("_wallboard_panel.html", **_figures(page))

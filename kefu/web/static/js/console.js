@@ -1,0 +1,89 @@
+// The console's behaviour: CSRF header for htmx, auto-submitting switches, keyboard shortcuts.
+// Loaded as a static file because the Content-Security-Policy forbids inline script.
+(function () {
+  "use strict";
+
+  function cookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  // Every state-changing htmx request carries the session's CSRF token (checked by the server).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = cookie("kefu_csrf");
+    if (token) event.detail.headers["X-CSRF-Token"] = token;
+  });
+
+  // Selects marked data-autosubmit submit their form on change (the language switch).
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form[data-autosubmit]");
+    if (form) form.requestSubmit();
+  });
+
+  // The break reason is only asked for when the chosen presence is a break.
+  document.addEventListener("change", function (event) {
+    if (event.target.name !== "state") return;
+    var reason = event.target.form && event.target.form.querySelector("[data-break-reason]");
+    if (reason) reason.classList.toggle("reason-hidden", event.target.value !== "break");
+  }, true);
+
+  function help() { return document.getElementById("help"); }
+
+  function toggleHelp() {
+    var dialog = help();
+    if (!dialog) return;
+    if (dialog.open) dialog.close(); else dialog.showModal();
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-help-open]")) toggleHelp();
+  });
+
+  function items() { return Array.prototype.slice.call(document.querySelectorAll("[data-inbox-item]")); }
+
+  function move(step) {
+    var list = items();
+    if (!list.length) return;
+    var current = list.findIndex(function (li) { return li.classList.contains("selected"); });
+    var next = Math.max(0, Math.min(list.length - 1, current + step));
+    if (current >= 0) list[current].classList.remove("selected");
+    list[next].classList.add("selected");
+    list[next].querySelector("a").focus();
+  }
+
+  function typing(target) {
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+  }
+
+  var pendingG = false;
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "i") { window.location.assign("/console"); return; }
+      if (key === "w") { window.location.assign("/console/wallboard"); return; }
+    }
+    if (key === "?") { event.preventDefault(); toggleHelp(); }
+    else if (key === "j") { move(1); }
+    else if (key === "k") { move(-1); }
+    else if (key === "g") { pendingG = true; }
+    else if (key === "o") {
+      // Enter already follows the focused link; "o" opens the selection even after focus moved away.
+      var selected = document.querySelector("[data-inbox-item].selected a");
+      if (selected) selected.click();
+    }
+  });
+
+  // Keep the keyboard selection when the inbox refreshes itself.
+  var rememberedHref = "";
+  document.addEventListener("htmx:beforeSwap", function () {
+    var selected = document.querySelector("[data-inbox-item].selected a");
+    rememberedHref = selected ? selected.getAttribute("href") : "";
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!rememberedHref) return;
+    var link = document.querySelector('#inbox a[href="' + CSS.escape(rememberedHref) + '"]');
+    if (link) link.closest("[data-inbox-item]").classList.add("selected");
+  });
+})();
