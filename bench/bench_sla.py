@@ -167,8 +167,8 @@ def incremental_rows(book: PolicyBook, tickets: list, repeats: int, full_s: floa
             f"incremental pass, 1 minute after the last: {count:,} of {len(items):,} tickets due",
             pass_s,
             "s",
-            reference=f"full steady pass {full_s:.2f} s",
-            ratio=pass_s / full_s,
+            reference=f"full steady pass {full_s:.2f} s (ratio: times faster)",
+            ratio=full_s / pass_s,
             notes=f"{new} new events, as a full sweep finds; selection = an indexed due_at query in the DB",
         ),
     ]
