@@ -145,8 +145,11 @@ class Router:
         """One full round over every waiting contact, highest priority first."""
         self._tick(now)
         decisions = self._advance(now)
+        # Within a round agents only lose room, so once a queue had no agent for step s, no later
+        # contact of that queue at step <= s can find one: skip them without touching the heap.
+        exhausted: dict[str, int] = {}
         for key, contact in sorted(self._waiting.values()):
-            decision = self._route_contact(key, contact, now)
+            decision = self._route_contact(key, contact, now, exhausted)
             if decision is not None:
                 decisions.append(decision)
         return decisions
@@ -159,7 +162,7 @@ class Router:
         key = self._enqueue(contact)
         decisions = self._advance(now)
         if contact.id in self._waiting:
-            decision = self._route_contact(key, contact, now)
+            decision = self._route_contact(key, contact, now, {})
             if decision is not None:
                 decisions.append(decision)
         return decisions
@@ -341,7 +344,9 @@ class Router:
     def _offerable(self, agent_id: str, channel: str) -> bool:
         return agent_id in self._open[channel]
 
-    def _route_contact(self, key: Key, contact: WaitingContact, now: float) -> Decision | None:
+    def _route_contact(
+        self, key: Key, contact: WaitingContact, now: float, exhausted: dict[str, int]
+    ) -> Decision | None:
         pool = self._pools[contact.queue]
         waited = now - contact.enqueued_at
         step = bisect_right(pool.afters, waited)
@@ -353,9 +358,12 @@ class Router:
                 agent_id, reason = sticky
                 chosen = pool.candidate(self._agents[agent_id], now)
                 return self._commit(contact, agent_id, ("sticky", reason), chosen, (), now, step)
+        if exhausted.get(contact.queue, -1) >= step:
+            return None
         open_ids = self._open[pool.queue.channel]
         best = pool.pop_best(step, self._agents, self._versions, open_ids)
         if best is None:
+            exhausted[contact.queue] = step
             return None
         chosen = pool.candidate(best, now)
         others = pool.peek_next(step, RUNNERS_UP, self._agents, self._versions, open_ids)
