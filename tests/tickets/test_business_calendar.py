@@ -180,3 +180,13 @@ def test_wall_times_in_a_dst_gap_mean_the_jump():
     assert from_us(wall_to_us(zone, datetime(2025, 3, 9, 2, 30))) == utc(2025, 3, 9, 7)
     # 2025-11-02 01:30 happens twice: the first time, in EDT
     assert from_us(wall_to_us(zone, datetime(2025, 11, 2, 1, 30))) == utc(2025, 11, 2, 5, 30)
+
+
+def test_weekend_hours_holidays_and_the_makeup_weekday():
+    hours = {"mon-fri": ["09:00-18:00"], "sat": ["10:00-16:00"]}
+    cal = BusinessCalendar.build("Asia/Shanghai", hours, CHINA)
+    assert cal.hours_on(datetime(2025, 3, 8).date()) == ((36000, 57600),)  # an ordinary Saturday
+    assert cal.hours_on(datetime(2025, 10, 4).date()) == ()  # a Saturday inside National Day
+    assert cal.hours_on(datetime(2025, 9, 28).date()) == ((32400, 64800),)  # make-up Sunday: Monday's hours
+    saturday_like = BusinessCalendar.build("Asia/Shanghai", hours, CHINA, makeup_weekday="sat")
+    assert saturday_like.hours_on(datetime(2025, 9, 28).date()) == ((36000, 57600),)
