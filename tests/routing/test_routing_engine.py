@@ -333,3 +333,31 @@ def test_inconsistent_snapshots_are_rejected():
         queue(overflow=(OverflowStep(60), OverflowStep(30)))
     with pytest.raises(InvalidFieldError, match="queue.strategy"):
         queue(strategy="round_robin")
+
+
+def test_time_never_goes_backwards():
+    r = router([agent("a")], [queue()])
+    r.route(NOW + 5)
+    with pytest.raises(InvalidFieldError, match="now"):
+        r.offer(contact("c"), NOW)
+    with pytest.raises(InvalidFieldError, match="now"):
+        r.route(float("nan"))
+
+
+def test_an_agent_qualifying_only_by_overflow_takes_only_old_enough_contacts():
+    q = queue(skills={"billing": 4}, overflow=(OverflowStep(60, min_level=1),))
+    r = router([agent("novice", level=1, presence="busy", load={"webchat": 1})], [q])
+    r.offer(contact("young", tier="vip"), NOW)
+    r.offer(contact("old", waited=90.0), NOW)
+    d = only(r.release("novice", "webchat", NOW + 1))
+    assert (d.contact, d.reason) == ("old", "overflow_step_1")
+
+
+def test_changing_overflow_at_run_time_applies_to_waiting_contacts():
+    r = router([agent("novice", level=1)], [queue(skills={"billing": 4})], [contact("c", waited=120.0)])
+    assert r.route(NOW) == []
+    r.upsert_queue(queue(skills={"billing": 4}, overflow=(OverflowStep(60, min_level=1),)))
+    assert only(r.route(NOW)).reason == "overflow_step_1"
+    assert r.offer(contact("d"), NOW) == []
+    with pytest.raises(InvalidFieldError, match="queue.channel"):
+        r.upsert_queue(queue(channel="email"))
