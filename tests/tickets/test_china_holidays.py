@@ -2,7 +2,14 @@ from datetime import date, datetime
 
 import pytest
 
-from kefu.core.holidays import CHINA, NO_HOLIDAYS, HolidayCalendar, HolidayCalendarError
+from kefu.core.holidays import (
+    CHINA,
+    CHINA_CONFIRMED_YEARS,
+    CHINA_PROVISIONAL_YEARS,
+    NO_HOLIDAYS,
+    HolidayCalendar,
+    HolidayCalendarError,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +44,7 @@ def test_holiday_and_makeup_flags():
 
 
 def test_provisional_2027_has_statutory_days():
+    assert CHINA_CONFIRMED_YEARS == {2024, 2025, 2026} and CHINA_PROVISIONAL_YEARS == {2027}
     assert not CHINA.is_working_day(date(2027, 2, 5))  # 除夕
     assert not CHINA.is_working_day(date(2027, 10, 1))
     assert CHINA.is_working_day(date(2027, 3, 1))
