@@ -68,11 +68,13 @@ def do_ingest_message(
     *,
     rules: TierRules,
     conversation: Conversation | None = None,
+    continue_open: bool = True,
 ) -> Ingested:
     """Store a customer message once, in the customer's open conversation on that channel (or a new one).
 
     `conversation` is the thread a channel already found (an e-mail reply); otherwise the customer's open
-    conversation on the channel continues. A duplicate delivery, even one racing this one, returns the
+    conversation on the channel continues, unless `continue_open` is False (a new e-mail without
+    references is a new matter). A duplicate delivery, even one racing this one, returns the
     stored message: the insert runs in a SAVEPOINT so a unique violation rolls back only this attempt.
     """
     check_inbound(inbound)
@@ -81,7 +83,7 @@ def do_ingest_message(
         return Ingested(existing, session.get_one(Conversation, existing.conversation_id), duplicate=True)
     try:
         with savepoint_keeping_events(session):
-            return _ingest_new(session, inbound, rules, conversation)
+            return _ingest_new(session, inbound, rules, conversation, continue_open)
     except IntegrityError:
         existing = _stored(session, inbound.channel, inbound.external_id)
         if existing is None:
@@ -114,10 +116,15 @@ def _stored(session: Session, channel: Channel, external_id: str) -> Message | N
 
 
 def _ingest_new(
-    session: Session, inbound: Inbound, rules: TierRules, conversation: Conversation | None
+    session: Session,
+    inbound: Inbound,
+    rules: TierRules,
+    conversation: Conversation | None,
+    continue_open: bool,
 ) -> Ingested:
     customer = resolve_customer(session, inbound.identities, name=inbound.customer_name)
-    conversation = conversation or open_conversation(session, customer.id, inbound.channel)
+    if conversation is None and continue_open:
+        conversation = open_conversation(session, customer.id, inbound.channel)
     if conversation is None:
         conversation = do_start_conversation(
             session, customer=customer, channel=inbound.channel, subject=inbound.subject, rules=rules

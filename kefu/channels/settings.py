@@ -1,0 +1,42 @@
+"""Channel settings (KEFU_* variables): mail ports and relay, web chat sites, webhook allow-list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ChannelSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    support_address: str = Field(
+        default="support@localhost", description="kefu's own mailbox (From of replies)"
+    )
+    smtp_listen_host: str = "127.0.0.1"
+    smtp_listen_port: int = Field(default=2525, description="the inbound SMTP receiver's port")
+    smtp_relay_host: str = Field(default="127.0.0.1", description="where outbound mail is handed over")
+    smtp_relay_port: int = 25
+    max_mail_bytes: int = Field(default=25 * 1024 * 1024, description="larger inbound mail is refused (552)")
+    webchat_sites: dict[str, str] = Field(
+        default_factory=dict, description="site key → secret that signs logged-in customers' identities"
+    )
+    webchat_greeting: str = "您好，欢迎咨询！请问有什么可以帮您？ / Hello, how can we help you?"
+
+    @property
+    def mail_domain(self) -> str:
+        """The right-hand side of the Message-IDs kefu makes."""
+        return self.support_address.rpartition("@")[2] or "localhost"
+
+
+def get_channel_settings(request: Request) -> ChannelSettings:
+    """Cached on the app, so a test (or an embedding program) can set `app.state.channel_settings`."""
+    state = request.app.state
+    if not hasattr(state, "channel_settings"):
+        state.channel_settings = ChannelSettings()
+    return state.channel_settings
+
+
+ChannelSettingsDep = Annotated[ChannelSettings, Depends(get_channel_settings)]
