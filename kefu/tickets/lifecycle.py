@@ -33,6 +33,7 @@ REOPENED_FROM = frozenset({S.solved, S.closed})
 # Statuses in which SLA clocks do not run: waiting on the customer, or no work left to do. on_hold is
 # *not* here: while a department works on it, the customer-facing owner stays accountable.
 SLA_PAUSED = frozenset({S.pending, S.solved, S.closed})
+# Statuses with work still to do: the tickets the SLA sweep loads (no clock runs when solved or closed).
 ACTIVE = frozenset({S.new, S.open, S.pending, S.on_hold})
 
 

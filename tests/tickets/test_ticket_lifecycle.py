@@ -1,6 +1,8 @@
 import pytest
 
 from kefu.tickets.lifecycle import (
+    ACTIVE,
+    SLA_PAUSED,
     InvalidTransition,
     TicketStatus,
     allowed_transitions,
@@ -55,3 +57,9 @@ def test_reopen_and_unknown_status():
     assert not is_reopen("pending", "open")
     with pytest.raises(ValueError, match="target: 'archived' is not a status"):
         check_transition("open", "archived")
+
+
+def test_every_finished_status_pauses_the_clock():
+    assert set(TicketStatus) - ACTIVE == {TicketStatus.solved, TicketStatus.closed}
+    assert set(TicketStatus) - ACTIVE <= SLA_PAUSED
+    assert TicketStatus.on_hold not in SLA_PAUSED  # the owner stays accountable while a department works
