@@ -43,11 +43,7 @@ class Page:
         return self.render("forbidden.html", status_code=403)
 
 
-def get_page(request: Request, session: SessionDep) -> Page:
-    try:
-        actor: Actor | None = get_actor(request, session)
-    except Unauthenticated:
-        actor = None
+def _page(request: Request, session: Session, actor: Actor | None) -> Page:
     user = session.get(User, actor.user_id) if actor else None
     preference = (user.language if user else None) or request.cookies.get(LANGUAGE_COOKIE)
     language = i18n.choose_language(
@@ -56,7 +52,21 @@ def get_page(request: Request, session: SessionDep) -> Page:
     return Page(request, session, actor, user, language)
 
 
+def get_page(request: Request, session: SessionDep) -> Page:
+    try:
+        actor: Actor | None = get_actor(request, session)
+    except Unauthenticated:
+        actor = None
+    return _page(request, session, actor)
+
+
+def get_anonymous_page(request: Request, session: SessionDep) -> Page:
+    """For the sign-in form: whoever may be signed in already is not asked for (nor checked for CSRF)."""
+    return _page(request, session, None)
+
+
 PageDep = Annotated[Page, Depends(get_page)]
+AnonymousPageDep = Annotated[Page, Depends(get_anonymous_page)]
 
 
 def sign_in_redirect(request: Request) -> RedirectResponse:

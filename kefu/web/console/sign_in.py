@@ -11,7 +11,7 @@ from kefu.access import actions
 from kefu.access.sessions import new_session
 from kefu.core import clock, i18n
 from kefu.core.errors import InvalidInput, KefuError, Unauthenticated
-from kefu.web.console.page import PageDep, safe_next
+from kefu.web.console.page import AnonymousPageDep, PageDep, safe_next
 from kefu.web.console.preferences import do_set_language
 from kefu.web.console.rendering import LANGUAGE_COOKIE
 from kefu.web.deps import client_address
@@ -30,7 +30,7 @@ def get_sign_in(page: PageDep, next: str | None = None) -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse)
 def post_sign_in(
-    page: PageDep,
+    page: AnonymousPageDep,
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form(max_length=2000)] = "/console",

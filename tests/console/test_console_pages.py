@@ -1,0 +1,204 @@
+"""The console pages through the app: sign-in, language, scope, escaping, headers, wallboard."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from kefu.access.models import User
+from kefu.access.roles import Role
+from kefu.core import clock
+from kefu.routing.models import Queue
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_anonymous_readers_are_sent_to_sign_in_and_back(client):
+    response = client.get("/console/wallboard?x=1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=%2Fconsole%2Fwallboard%3Fx%3D1"
+    htmx = client.get("/console/inbox", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.headers["HX-Redirect"].startswith("/sign-in?next=")
+
+
+def test_sign_in_form_signs_in_and_redirects_to_next(client, factory, browser):
+    agent = factory.user(Role.agent)
+    page = client.get("/sign-in?next=/console/wallboard")
+    assert 'name="next" value="/console/wallboard"' in page.text
+    response = client.post(
+        "/sign-in",
+        data={"username": agent.username, "password": "correct horse battery staple", "next": "/console"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/console"
+    assert "kefu_session" in client.cookies and "kefu_csrf" in client.cookies
+    assert client.get("/console").status_code == 200
+    # Signed in already: the sign-in page moves on.
+    assert client.get("/sign-in", follow_redirects=False).status_code == 303
+
+
+def test_wrong_password_shows_the_form_again_without_signing_in(client, factory):
+    agent = factory.user(Role.agent)
+    response = client.post("/sign-in", data={"username": agent.username, "password": "nope"})
+    assert response.status_code == 401
+    assert 'role="alert"' in response.text
+    assert "kefu_session" not in client.cookies
+
+
+def test_next_never_leaves_the_site(client, factory):
+    agent = factory.user(Role.agent)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post(
+            "/sign-in",
+            data={"username": agent.username, "password": "correct horse battery staple", "next": target},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/console", target
+
+
+def test_language_follows_profile_then_cookie_then_browser_then_centre(client, factory, browser, runtime):
+    assert '<html lang="zh-CN">' in client.get("/sign-in").text  # the centre's default
+    english = client.get("/sign-in", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in english.text and ">Sign in<" in english.text
+    # The switch works signed out: a cookie, which beats the browser.
+    response = client.post(
+        "/language", data={"language": "zh_CN", "next": "/sign-in"}, follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+    assert ">登录<" in client.get("/sign-in", headers={"Accept-Language": "en"}).text
+    # Signed in, the switch writes the profile, which beats the cookie and the browser.
+    agent = factory.user(Role.agent)
+    browser.sign_in(agent)
+    client.post("/language", data={"language": "en"}, headers=browser.csrf())
+    client.cookies.set("kefu_lang", "zh_CN")
+    page = client.get("/console", headers={"Accept-Language": "zh-CN"})
+    assert '<html lang="en">' in page.text and "My open conversations" in page.text
+    with runtime.sessions() as session:
+        assert session.get(User, agent.id).language == "en"
+
+
+def test_switching_language_when_signed_in_needs_the_csrf_header(client, factory, browser):
+    browser.sign_in(factory.user(Role.agent))
+    refused = client.post("/language", data={"language": "en"})
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+
+
+def test_an_unknown_language_is_refused_naming_the_field(client):
+    response = client.post("/language", data={"language": "fr"})
+    assert response.status_code == 422 and response.json()["fields"][0]["field"] == "language"
+
+
+def test_inbox_lists_only_the_agents_own_conversations(client, factory, browser, desk):
+    team = factory.team()
+    agent, other = factory.user(Role.agent, team), factory.user(Role.agent, team)
+    desk.conversation(agent, customer_name="Mine Customer")
+    desk.conversation(other, customer_name="Their Customer")
+    desk.conversation(agent, customer_name="Old Customer", status="ended")
+    browser.sign_in(agent)
+    page = client.get("/console", headers={"Accept-Language": "en"}).text
+    assert "Mine Customer" in page and "Old Customer" in page and "Their Customer" not in page
+    assert page.index("Mine Customer") < page.index("Old Customer")  # open conversations first
+    assert re.search(r'data-counter="open">1<', page)
+    fragment = client.get("/console/inbox")
+    assert fragment.text.lstrip().startswith('<section id="inbox"') and "Mine Customer" in fragment.text
+
+
+def test_conversation_page_escapes_untrusted_text(client, factory, browser, desk):
+    agent = factory.user(Role.agent)
+    conversation = desk.conversation(
+        agent, customer_name=XSS, messages=(("customer", XSS), ("agent", "hello & <b>bye</b>"))
+    )
+    browser.sign_in(agent)
+    page = client.get(f"/console/conversations/{conversation.public_id}").text
+    assert XSS not in page and "<b>bye</b>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "hello &amp; &lt;b&gt;bye&lt;/b&gt;" in page
+    inbox = client.get("/console").text
+    assert XSS not in inbox and "&lt;img src=x onerror=alert(1)&gt;" in inbox
+
+
+def test_someone_elses_conversation_looks_missing(client, factory, browser, desk):
+    agent, other = factory.user(Role.agent), factory.user(Role.agent)
+    conversation = desk.conversation(other)
+    browser.sign_in(agent)
+    assert client.get(f"/console/conversations/{conversation.public_id}").status_code == 404
+    assert client.get("/console/conversations/no-such-id").status_code == 404
+
+
+def test_pages_carry_a_csp_that_forbids_inline_script(client):
+    for path in ("/sign-in", "/static/js/console.js", "/healthz"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        assert "unsafe-inline" not in headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"]
+
+
+def test_templates_contain_no_inline_script(client):
+    page = client.get("/sign-in").text
+    assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", page))
+    assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers either
+
+
+def test_static_assets_are_served(client):
+    htmx = client.get("/static/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and "htmx" in htmx.text[:2000]
+    assert client.get("/static/css/console.css").status_code == 200
+
+
+def test_wallboard_is_for_those_who_read_reports(client, factory, browser):
+    browser.sign_in(factory.user(Role.agent))
+    assert client.get("/console/wallboard").status_code == 403
+    assert "Wallboard" not in client.get("/console", headers={"Accept-Language": "en"}).text.split("<main")[0]
+
+
+def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk, runtime, frozen_clock):
+    with runtime.sessions() as session, session.begin():
+        queue = Queue(code="chat", name="Chat pre-sales", channel="webchat")
+        session.add(queue)
+    now = clock.now()
+    agent = factory.user(Role.agent)
+    q = queue.id
+    desk.conversation(None, status="queued", queue_id=q, queued_at=now - timedelta(seconds=95))
+    desk.conversation(None, status="queued", queue_id=q, queued_at=now - timedelta(seconds=10))
+    answered = now - timedelta(minutes=30)
+    desk.conversation(
+        agent, status="ended", queue_id=q, queued_at=answered, answered_at=answered + timedelta(seconds=20)
+    )
+    desk.conversation(
+        agent, status="ended", queue_id=q, queued_at=answered, answered_at=answered + timedelta(seconds=50)
+    )
+    desk.conversation(None, status="ended", queue_id=q, queued_at=answered, abandoned=True)
+    yesterday = now - timedelta(days=1)
+    desk.conversation(agent, status="ended", queue_id=q, queued_at=yesterday, answered_at=yesterday)
+    browser.sign_in(factory.user(Role.supervisor))
+    page = client.get("/console/wallboard", headers={"Accept-Language": "en"}).text
+    row = page[page.index(f'data-queue="{q}"') :]
+    figure = lambda name: re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', row).group(1)  # noqa: E731
+    # Offered today: the 2 waiting + 3 earlier (yesterday's contact is not today's).
+    assert (figure("waiting"), figure("offered"), figure("answered"), figure("abandoned")) == (
+        "2",
+        "5",
+        "2",
+        "1",
+    )
+    assert figure("answer_rate") == "40%"  # 2 / 5
+    assert figure("service_level") == "20%"  # answered within 30 s: 1 / 5
+    assert "1m" in figure("longest_wait") or "2m" in figure("longest_wait")
+    panel = client.get("/console/wallboard/panel")
+    assert panel.text.lstrip().startswith('<section id="wallboard"')
+
+
+def test_presence_switch_follows_the_routing_state_machine(client, factory, browser):
+    browser.sign_in(factory.user(Role.agent))
+    headers = {**browser.csrf(), "Accept-Language": "en"}
+    ok = client.post("/console/presence", data={"state": "available"}, headers=headers)
+    assert ok.status_code == 200 and 'class="presence state-available"' in ok.text
+    on_break = client.post("/console/presence", data={"state": "break", "reason": "meal"}, headers=headers)
+    assert "state-break" in on_break.text and 'value="meal" selected' in on_break.text
+    refused = client.post("/console/presence", data={"state": "break"}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "reason"
+    busy = client.post("/console/presence", data={"state": "busy"}, headers=headers)
+    assert busy.status_code == 422 and busy.json()["fields"][0]["field"] == "state"
+    assert "state-break" in client.get("/console").text

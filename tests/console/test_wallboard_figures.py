@@ -1,0 +1,73 @@
+"""The wallboard's pure parts: today's boundary, per-queue figures, queue eligibility, presence switching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kefu.analytics.measures import ContactRecord
+from kefu.routing.state import Presence
+from kefu.web.console.presence import PresenceBoard
+from kefu.web.console.wallboard import meets_requirements, queue_figures, start_of_day
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+def test_today_starts_at_midnight_in_the_centre_time_zone():
+    assert start_of_day(NOW, "Asia/Shanghai") == datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
+    assert start_of_day(NOW, "UTC") == datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    # 23:30 UTC is already tomorrow in Shanghai.
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    assert start_of_day(late, "Asia/Shanghai") == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="now"):
+        start_of_day(datetime(2026, 3, 2), "UTC")
+
+
+def _contact(wait: float | None, abandoned: bool = False) -> ContactRecord:
+    queued = NOW - timedelta(hours=1)
+    answered = queued + timedelta(seconds=wait) if wait is not None else None
+    return ContactRecord(queued_at=queued, answered_at=answered, ended_at=None, abandoned=abandoned)
+
+
+def test_figures_follow_the_glossary_with_the_channel_threshold():
+    today = [_contact(10), _contact(14), _contact(20), _contact(None, abandoned=True)]
+    waiting = [NOW - timedelta(seconds=40), NOW - timedelta(seconds=5)]
+    voice = queue_figures(queue_id=1, name="v", channel="voice", today=today, waiting_since=waiting, now=NOW)
+    assert (voice.waiting, voice.offered, voice.answered, voice.abandoned) == (2, 4, 3, 1)
+    assert voice.longest_wait_seconds == 40
+    assert voice.answer_rate == 0.75
+    assert voice.service_level == 0.5 and voice.service_level_seconds == 15  # 10 s and 14 s of 4
+    chat = queue_figures(queue_id=2, name="c", channel="webchat", today=today, waiting_since=[], now=NOW)
+    assert chat.service_level == 0.75 and chat.longest_wait_seconds == 0
+
+
+def test_a_quiet_queue_has_no_rates_rather_than_zero():
+    idle = queue_figures(queue_id=1, name="q", channel="email", today=[], waiting_since=[], now=NOW)
+    assert idle.answer_rate is None and idle.service_level is None and idle.offered == 0
+
+
+def test_eligibility_needs_every_required_skill_at_its_level():
+    required = [{"skill": "billing", "min_level": 3}, {"skill": "english", "min_level": 1}]
+    assert meets_requirements(required, {"billing": 3, "english": 1})
+    assert not meets_requirements(required, {"billing": 2, "english": 5})
+    assert not meets_requirements(required, {"billing": 5})
+    assert meets_requirements([], {})
+    with pytest.raises(ValueError, match="min_level"):
+        meets_requirements([{"skill": "billing", "min_level": "3"}], {"billing": 3})
+
+
+def test_presence_board_validates_moves_and_remembers_the_break_reason():
+    board = PresenceBoard()
+    assert board.get(7, NOW).state is Presence.OFFLINE
+    board.set(7, "available", None, NOW)
+    entry = board.set(7, "break", "meal", NOW + timedelta(minutes=5))
+    assert (entry.state, entry.reason, entry.since) == (Presence.BREAK, "meal", NOW + timedelta(minutes=5))
+    # Changing only the reason keeps the break going.
+    assert board.set(7, "break", "meeting", NOW + timedelta(minutes=6)).reason == "meeting"
+    assert board.set(7, "available", "meal", NOW).reason is None
+    with pytest.raises(ValueError, match="reason"):
+        board.set(7, "break", None, NOW)
+    with pytest.raises(ValueError, match="state"):
+        board.set(7, "busy", None, NOW)  # busy follows from contacts; nobody picks it
+    assert board.get(8, NOW).state is Presence.OFFLINE  # agents are independent
