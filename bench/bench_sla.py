@@ -97,11 +97,14 @@ def raw_loop(tickets: list) -> int:
 
 
 def best_of(repeats: int, fn, *args) -> tuple[float, object]:
+    """Best CPU time of this process over `repeats` runs. CPU time rather than wall time because the
+    machine is shared: other engineers' jobs stretch wall time by a factor that changes minute to minute,
+    while this single-threaded work needs the same CPU either way."""
     best, result = float("inf"), None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         result = fn(*args)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best, result
 
 
@@ -116,7 +119,7 @@ def run(quick: bool) -> list[Row]:
     recorded = _recorded_keys(book, tickets)
     steady_s, again = best_of(repeats, sla_sweep, book, tickets, recorded)
     raw = f"raw loop {raw_s * 1000:.0f} ms"
-    setting = f"Shanghai office hours + 2025 holidays, chat 24×7; best of {repeats}"
+    setting = f"Shanghai office hours + 2025 holidays, chat 24×7; CPU time, best of {repeats}"
     return [
         Row(
             f"SLA sweep, {n:,} open tickets, first pass (every due event new)",
@@ -134,7 +137,7 @@ def run(quick: bool) -> list[Row]:
             reference=raw,
             ratio=steady_s / raw_s,
             target="< 2 s for 100,000",
-            notes=f"{again} new events: idempotent",
+            notes=f"{again} new events: idempotent; CPU time",
         ),
         Row(
             "steady pass per ticket", steady_s / n * 1e6, "µs", notes="policy choice, 2–3 clocks, escalation"
@@ -149,9 +152,7 @@ def incremental_rows(book: PolicyBook, tickets: list, repeats: int, full_s: floa
     sweeps only the tickets whose stored instant has come. Checked against a full sweep."""
     items, before = items_of(book, tickets), NOW - timedelta(minutes=1)
     recorded = {e.key for e in sweep(items, before, set())}
-    start = time.perf_counter()
-    stored = [next_due(item, before) for item in items]
-    next_due_s = time.perf_counter() - start
+    next_due_s, stored = best_of(repeats, lambda: [next_due(item, before) for item in items])
 
     def incremental() -> tuple[int, int]:
         due = [item for item, at in zip(items, stored, strict=True) if at is not None and at <= NOW]
