@@ -96,9 +96,14 @@ class EscalationPolicy:
         return rank
 
 
+# (metric, warning µs, deadline µs): what escalation needs of one SLA clock. The sweep passes plain
+# tuples, one per clock per ticket; `SlaSignal` is the same shape with names, for everyone else.
+Signal = tuple[str, int | None, int | None]
+
+
 class SlaSignal(NamedTuple):
     """One SLA clock's risk and breach instants in µs since the epoch (either may be unknown: None);
-    `SlaSignal.at` builds one from datetimes. A tuple: the sweep makes one per clock per ticket."""
+    `SlaSignal.at` builds one from datetimes."""
 
     metric: str
     warn_us: int | None
@@ -124,14 +129,14 @@ class EscalationDecision:
         return from_us(self.due_us)
 
 
-def _earliest_trigger(on: EscalationTrigger, signals: Sequence[SlaSignal]) -> tuple[int, str] | None:
+def _earliest_trigger(on: EscalationTrigger, signals: Sequence[Signal]) -> tuple[int, str] | None:
     """The first instant any clock triggers `on`, and its metric. A clock without a warning is at risk
     at its deadline at the latest."""
     best: tuple[int, str] | None = None
-    for s in signals:
-        when = s.deadline_us if on is EscalationTrigger.breach or s.warn_us is None else s.warn_us
+    for metric, warn_us, deadline_us in signals:
+        when = deadline_us if on is EscalationTrigger.breach or warn_us is None else warn_us
         if when is not None and (best is None or when < best[0]):
-            best = (when, s.metric)
+            best = (when, metric)
     return best
 
 
@@ -139,7 +144,7 @@ def due_escalations(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
     current: EscalationLevel | str,
-    signals: Sequence[SlaSignal],
+    signals: Sequence[Signal],
     now: datetime,
     major_complaint_since: datetime | None = None,
 ) -> list[EscalationDecision]:
@@ -154,7 +159,7 @@ def due_escalations_us(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
     floor: int,
-    signals: Sequence[SlaSignal],
+    signals: Sequence[Signal],
     now_us: int,
     major_us: int | None = None,
 ) -> list[EscalationDecision]:
@@ -167,7 +172,7 @@ def next_escalation_us(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
     floor: int,
-    signals: Sequence[SlaSignal],
+    signals: Sequence[Signal],
     now_us: int,
     major_us: int | None = None,
 ) -> int | None:
@@ -182,7 +187,7 @@ def _earliest_per_level(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
     floor: int,
-    signals: Sequence[SlaSignal],
+    signals: Sequence[Signal],
     major_us: int | None,
     until_us: int | None = None,
 ) -> list[EscalationDecision]:

@@ -228,6 +228,8 @@ def run_clock(
 ) -> tuple[int | None, int]:
     """Walk from `start` (µs) spending `need` business µs outside pauses. Returns the instant the time is
     spent, or (None, µs still needed) if an open-ended pause comes first."""
+    if not pauses:  # most tickets: straight to the calendar
+        return cal.add_us(start, need), 0
     cursor = start
     for p0, p1 in pauses:
         if p1 is not None and p1 <= cursor:

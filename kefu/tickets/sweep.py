@@ -17,7 +17,7 @@ from kefu.tickets.calendar import from_us, to_us
 from kefu.tickets.escalation import (
     EscalationLevel,
     EscalationPolicy,
-    SlaSignal,
+    Signal,
     due_escalations_us,
     next_escalation_us,
 )
@@ -74,11 +74,11 @@ def _clock_event(row: ClockRow, now_us: int) -> tuple[SlaEventKind, int] | None:
 
 def _prepare(
     ticket: SweepTicket, escalation: EscalationPolicy
-) -> tuple[list[ClockRow], list[SlaSignal], int, int, int | None]:
+) -> tuple[list[ClockRow], list[Signal], int, int, int | None]:
     """Clock rows, escalation signals (running clocks only), current rank, created_at and, for a major
     complaint, the instant it escalates from (all instants in µs)."""
     rows = clock_rows(ticket.policy, ticket.times)
-    signals = [SlaSignal(r[0], r[6], r[5]) for r in rows if r[4] is None]
+    signals = [(r[0], r[6], r[5]) for r in rows if r[4] is None]
     created_us = to_us(ticket.times.created_at, "created_at")
     major_us = created_us if ticket.major_complaint else None
     return rows, signals, escalation.rank(ticket.level), created_us, major_us
