@@ -216,6 +216,8 @@ def do_add_message(
         "channel": conversation.channel,
         "sender": sender.value,
         "customer_id": conversation.customer_id,
+        "body": body,  # so live channels (web chat) can push it without reading it back
+        "created_at": message.created_at.isoformat(),
     }
     send_event_on_commit(session, Event("message.created", payload))
     return message

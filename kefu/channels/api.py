@@ -15,10 +15,11 @@ from kefu.channels.signing import BadSignature
 from kefu.core.errors import InvalidInput
 from kefu.customers.identity import normalise_identity
 from kefu.customers.settings import TierRulesDep
-from kefu.web.deps import RuntimeDep, SessionDep
+from kefu.web.deps import RuntimeDep, SessionDep, public
 from kefu.web.errors import error_body
 
-router = APIRouter(prefix="/channels", tags=["channels"])
+# Public at the gate: gateways prove themselves by channel token and signature (kefu.channels.gateway).
+router = APIRouter(prefix="/channels", tags=["channels"], dependencies=[public()])
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MESSAGE_CHANNELS = frozenset({Channel.app, Channel.social, Channel.api})

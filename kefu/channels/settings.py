@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.requests import HTTPConnection
 
 
 class ChannelSettings(BaseSettings):
@@ -31,7 +32,7 @@ class ChannelSettings(BaseSettings):
         return self.support_address.rpartition("@")[2] or "localhost"
 
 
-def get_channel_settings(request: Request) -> ChannelSettings:
+def get_channel_settings(request: HTTPConnection) -> ChannelSettings:
     """Cached on the app, so a test (or an embedding program) can set `app.state.channel_settings`."""
     state = request.app.state
     if not hasattr(state, "channel_settings"):

@@ -51,3 +51,13 @@ def verify(secret: str, *, timestamp: str | None, signature: str | None, body: b
 def derive_secret(installation_secret: str, purpose: str) -> str:
     """A per-purpose secret (e.g. `channel:app`) derived from the installation secret, never stored."""
     return hmac.new(installation_secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_value(secret: str, value: str) -> str:
+    """A site signs a logged-in customer's id so the widget can pass it on without being able to forge it."""
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_value(secret: str, value: str, signature: str) -> None:
+    if not hmac.compare_digest(sign_value(secret, value), signature.strip().lower()):
+        raise BadSignature("signature: does not match the customer id")

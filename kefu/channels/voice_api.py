@@ -17,10 +17,11 @@ from kefu.channels.voice_actions import CallReport, do_voice_event
 from kefu.customers.identity import Identity, normalise_phone
 from kefu.customers.settings import TierRulesDep
 from kefu.customers.tiers import IdentityKind
-from kefu.web.deps import RuntimeDep, SessionDep
+from kefu.web.deps import RuntimeDep, SessionDep, public
 from kefu.web.errors import error_body
 
-router = APIRouter(prefix="/channels/voice", tags=["channels"])
+# Public at the gate: gateways prove themselves by channel token and signature (kefu.channels.gateway).
+router = APIRouter(prefix="/channels/voice", tags=["channels"], dependencies=[public()])
 
 
 class CallEventIn(BaseModel):

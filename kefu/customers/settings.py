@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.requests import HTTPConnection
 
 from kefu.customers.tiers import TierRules
 
@@ -23,7 +24,7 @@ class TierSettings(BaseSettings):
         return TierRules(**self.model_dump())
 
 
-def get_tier_rules(request: Request) -> TierRules:
+def get_tier_rules(request: HTTPConnection) -> TierRules:
     """Cached on the app, so a test (or an embedding program) can set `app.state.tier_rules` directly."""
     state = request.app.state
     if not hasattr(state, "tier_rules"):

@@ -11,7 +11,7 @@ from kefu import __version__
 from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
 from kefu.channels import api as channels_api
-from kefu.channels import voice_api
+from kefu.channels import voice_api, webchat
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.middleware("http")(security_headers)
     app.include_router(health.router)
     app.include_router(api_router())
+    app.include_router(webchat.router)
     app.middleware("http")(content_security_policy)
     app.include_router(pages_router())
     app.mount("/static", static_files(), name="static")

@@ -1,0 +1,259 @@
+"""Web chat over WebSockets: `/ws/webchat?site=…&visitor=…[&customer=…&sig=…]`.
+
+Frames are JSON. The client sends `{"type": "message", "client_id", "body"}` and gets
+`{"type": "ack", "client_id", "message_id", "conversation_id"}` only after the message is committed;
+sending the same client_id again (after a reconnect) is acknowledged with the stored message, never stored
+twice. `{"type": "resume", "after": <message id>}` replays what the visitor missed; agents' replies are
+pushed as `{"type": "message", …}` frames. A greeting frame is sent on connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import defaultdict
+from collections.abc import Coroutine
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import select
+
+from kefu.channels.actions import Inbound, open_conversation
+from kefu.channels.intake_writer import IntakeWriter
+from kefu.channels.kinds import Channel, Sender
+from kefu.channels.models import Message
+from kefu.channels.settings import ChannelSettings, get_channel_settings
+from kefu.channels.signing import BadSignature, verify_value
+from kefu.core.errors import InvalidInput, KefuError
+from kefu.core.events import Event
+from kefu.core.runtime import Runtime
+from kefu.customers.identity import Identity, normalise_external, normalise_visitor
+from kefu.customers.models import CustomerIdentity
+from kefu.customers.settings import get_tier_rules
+from kefu.customers.tiers import IdentityKind, TierRules
+
+router = APIRouter()
+MAX_CLIENT_ID = 64
+RESUME_LIMIT = 500
+CLOSE_BAD_REQUEST, CLOSE_UNAUTHENTICATED = 4400, 4401
+Outbox = asyncio.Queue[dict[str, Any]]
+
+
+def visitor_identities(settings: ChannelSettings, params: dict[str, str]) -> tuple[Identity, ...]:
+    """The visitor id kept in the browser, plus the site's signed customer id when the page gives one."""
+    visitor = Identity(IdentityKind.visitor, normalise_visitor(params.get("visitor", "")))
+    customer, signature = params.get("customer"), params.get("sig")
+    if not customer:
+        return (visitor,)
+    site = params.get("site", "")
+    secret = settings.webchat_sites.get(site)
+    if secret is None:
+        raise InvalidInput(f"site: {site!r} is not configured for signed customers", field="site")
+    verify_value(secret, customer, signature or "")
+    value, namespace = normalise_external(customer, site)
+    return (visitor, Identity(IdentityKind.external, value, namespace))
+
+
+class WebchatHub:
+    """One per app: the group-commit writer, and open sockets by conversation, fed by the event bus."""
+
+    def __init__(self, runtime: Runtime, rules: TierRules) -> None:
+        self.runtime = runtime
+        self.writer = IntakeWriter(runtime.sessions, rules)
+        self._loop = asyncio.get_running_loop()
+        self._outboxes: dict[int, set[Outbox]] = defaultdict(set)
+        runtime.bus.subscribe(self._on_event)
+
+    def watch(self, conversation_id: int, outbox: Outbox) -> None:
+        self._outboxes[conversation_id].add(outbox)
+
+    def forget(self, outbox: Outbox) -> None:
+        for conversation_id in [c for c, watchers in self._outboxes.items() if outbox in watchers]:
+            self._outboxes[conversation_id].discard(outbox)
+            if not self._outboxes[conversation_id]:
+                del self._outboxes[conversation_id]
+
+    def _on_event(self, event: Event) -> None:
+        # Called on the publishing thread (a request's, the writer's, or the Redis listener's).
+        payload = event.payload
+        if event.type != "message.created" or payload.get("sender") == Sender.customer.value:
+            return
+        frame = {
+            "type": "message",
+            "message_id": payload["message_id"],
+            "sender": payload["sender"],
+            "body": payload.get("body", ""),
+            "created_at": payload.get("created_at"),
+        }
+        for outbox in list(self._outboxes.get(payload.get("conversation_id", -1), ())):
+            self._loop.call_soon_threadsafe(outbox.put_nowait, frame)
+
+
+def _hub(websocket: WebSocket) -> WebchatHub:
+    state = websocket.app.state
+    if not hasattr(state, "webchat_hub"):
+        state.webchat_hub = WebchatHub(state.runtime, get_tier_rules(websocket))
+    return state.webchat_hub
+
+
+@router.websocket("/ws/webchat")
+async def webchat(websocket: WebSocket) -> None:
+    settings = get_channel_settings(websocket)
+    try:
+        identities = visitor_identities(settings, dict(websocket.query_params))
+    except KefuError as exc:
+        code = CLOSE_UNAUTHENTICATED if isinstance(exc, BadSignature) else CLOSE_BAD_REQUEST
+        await websocket.close(code=code, reason=exc.message[:120])
+        return
+    hub = _hub(websocket)
+    await websocket.accept()
+    outbox: Outbox = asyncio.Queue()
+    sender = asyncio.create_task(_send_frames(websocket, outbox))
+    outbox.put_nowait({"type": "greeting", "text": settings.webchat_greeting})
+    session = ChatSession(hub, outbox, identities)
+    try:
+        await session.start()
+        while True:
+            session.handle(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.forget(outbox)
+        sender.cancel()
+
+
+async def _send_frames(websocket: WebSocket, outbox: Outbox) -> None:
+    """The only task that writes to the socket, so frames never interleave."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.send_json(await outbox.get())
+
+
+class ChatSession:
+    """One connected visitor: turns frames into submissions, acks and replays."""
+
+    def __init__(self, hub: WebchatHub, outbox: Outbox, identities: tuple[Identity, ...]) -> None:
+        self.hub, self.outbox, self.identities = hub, outbox, identities
+        self.visitor = identities[0].value
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        conversation_id = await asyncio.to_thread(_open_conversation_id, self.hub.runtime, self.identities)
+        if conversation_id is not None:
+            self.hub.watch(conversation_id, self.outbox)
+
+    def handle(self, text: str) -> None:
+        try:
+            frame = json.loads(text)
+            kind = frame.get("type") if isinstance(frame, dict) else None
+        except ValueError:
+            kind, frame = None, {}
+        if kind == "message":
+            self._spawn(self._message(frame))
+        elif kind == "resume":
+            self._spawn(self._resume(frame))
+        else:
+            self.outbox.put_nowait(_error(None, "invalid_input", "type: expected message or resume"))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        # Each submission waits for its batch's commit on its own, so a busy visitor is not serialised.
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _message(self, frame: dict[str, Any]) -> None:
+        client_id, body = frame.get("client_id"), frame.get("body")
+        if (
+            not isinstance(client_id, str)
+            or not 0 < len(client_id) <= MAX_CLIENT_ID
+            or not isinstance(body, str)
+        ):
+            self.outbox.put_nowait(_error(client_id, "invalid_input", "client_id and body: text required"))
+            return
+        inbound = Inbound(
+            channel=Channel.webchat,
+            external_id=f"{self.visitor}:{client_id}",
+            identities=self.identities,
+            body=body,
+        )
+        try:
+            receipt = await self.hub.writer.submit(inbound)
+        except KefuError as exc:
+            self.outbox.put_nowait(_error(client_id, exc.code, exc.message))
+            return
+        except Exception:  # noqa: BLE001 - not committed: the client keeps the message and retries
+            self.outbox.put_nowait(_error(client_id, "not_stored", "not stored; send it again"))
+            return
+        self.hub.watch(receipt.conversation_id, self.outbox)
+        self.outbox.put_nowait(
+            {
+                "type": "ack",
+                "client_id": client_id,
+                "message_id": receipt.message_id,
+                "conversation_id": receipt.conversation_public_id,
+                "duplicate": receipt.duplicate,
+            }
+        )
+
+    async def _resume(self, frame: dict[str, Any]) -> None:
+        after = frame.get("after", 0)
+        if not isinstance(after, int) or after < 0:
+            self.outbox.put_nowait(_error(None, "invalid_input", "after: a message id (integer ≥ 0)"))
+            return
+        messages = await asyncio.to_thread(_messages_after, self.hub.runtime, self.identities, after)
+        self.outbox.put_nowait({"type": "history", "messages": messages})
+
+
+def _error(client_id: object, code: str, message: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "client_id": client_id if isinstance(client_id, str) else None,
+        "code": code,
+        "message": message,
+    }
+
+
+def _open_conversation_id(runtime: Runtime, identities: tuple[Identity, ...]) -> int | None:
+    with runtime.sessions() as session:
+        for identity in reversed(identities):  # the signed customer id, when given, is the stronger claim
+            customer_id = session.scalar(
+                select(CustomerIdentity.customer_id).where(
+                    CustomerIdentity.kind == identity.kind.value,
+                    CustomerIdentity.namespace == identity.namespace,
+                    CustomerIdentity.value == identity.value,
+                )
+            )
+            if customer_id is not None:
+                conversation = open_conversation(session, customer_id, Channel.webchat)
+                return None if conversation is None else conversation.id
+    return None
+
+
+def _messages_after(runtime: Runtime, identities: tuple[Identity, ...], after: int) -> list[dict[str, Any]]:
+    conversation_id = _open_conversation_id(runtime, identities)
+    if conversation_id is None:
+        return []
+    with runtime.sessions() as session:
+        rows = session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id, Message.id > after, Message.is_internal.is_(False)
+            )
+            .order_by(Message.id)
+            .limit(RESUME_LIMIT)
+        )
+        return [
+            {
+                "message_id": m.id,
+                "sender": m.sender,
+                "body": m.body,
+                "created_at": m.created_at.isoformat(),
+                "client_id": _client_id(m.external_id),
+            }
+            for m in rows
+        ]
+
+
+def _client_id(external_id: str | None) -> str | None:
+    return None if external_id is None else external_id.partition(":")[2] or None

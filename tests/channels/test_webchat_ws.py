@@ -1,0 +1,115 @@
+"""Web chat through a real WebSocket client: ack after commit, resume without loss or duplicates."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from starlette.websockets import WebSocketDisconnect
+
+from kefu.channels.actions import do_add_message
+from kefu.channels.kinds import Sender
+from kefu.channels.models import Conversation, Message
+from kefu.channels.settings import ChannelSettings
+from kefu.channels.signing import sign_value
+from kefu.core.runtime import Runtime
+from kefu.customers.models import CustomerIdentity
+
+VISITOR = "visitor-abc123"
+SITE_SECRET = "site-secret-for-tests"
+
+
+@pytest.fixture
+def chat(client: TestClient) -> TestClient:
+    client.app.state.channel_settings = ChannelSettings(
+        webchat_sites={"shop": SITE_SECRET}, webchat_greeting="您好"
+    )
+    return client
+
+
+def _count(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Message))
+
+
+def test_greeting_then_ack_only_after_the_message_is_stored(chat: TestClient, runtime: Runtime) -> None:
+    with chat.websocket_connect(f"/ws/webchat?site=shop&visitor={VISITOR}") as ws:
+        assert ws.receive_json() == {"type": "greeting", "text": "您好"}
+        ws.send_json({"type": "message", "client_id": "c1", "body": "<b>在吗</b>"})
+        ack = ws.receive_json()
+        assert ack["type"] == "ack" and ack["client_id"] == "c1" and not ack["duplicate"]
+        with runtime.sessions() as session:
+            assert session.get(Message, ack["message_id"]).body == "<b>在吗</b>"  # stored as text, as sent
+
+
+def test_reconnect_resends_without_duplicates_and_resumes_missed_replies(
+    chat: TestClient, runtime: Runtime
+) -> None:
+    with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c1", "body": "第一句"})
+        first = ws.receive_json()
+    # While the visitor is offline an agent answers.
+    with runtime.sessions() as session, session.begin():
+        conversation = session.scalar(select(Conversation))
+        do_add_message(session, conversation, sender=Sender.agent, body="您好，请讲")
+    with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c1", "body": "第一句"})  # the ack was lost: sent again
+        again = ws.receive_json()
+        assert again["duplicate"] and again["message_id"] == first["message_id"]
+        ws.send_json({"type": "resume", "after": first["message_id"]})
+        history = ws.receive_json()
+        assert [(m["sender"], m["body"]) for m in history["messages"]] == [("agent", "您好，请讲")]
+    assert _count(runtime) == 2
+
+
+def test_agent_reply_is_pushed_live(chat: TestClient, runtime: Runtime) -> None:
+    with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c1", "body": "hi"})
+        ws.receive_json()
+        with runtime.sessions() as session, session.begin():
+            do_add_message(session, session.scalar(select(Conversation)), sender=Sender.agent, body="hello")
+        pushed = ws.receive_json()
+        assert (pushed["type"], pushed["sender"], pushed["body"]) == ("message", "agent", "hello")
+
+
+def test_signed_customer_is_recognised(chat: TestClient, runtime: Runtime) -> None:
+    url = (
+        f"/ws/webchat?site=shop&visitor={VISITOR}&customer=member-7&sig={sign_value(SITE_SECRET, 'member-7')}"
+    )
+    with chat.websocket_connect(url) as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c1", "body": "hi"})
+        ws.receive_json()
+    with runtime.sessions() as session:
+        identities = {(i.kind, i.namespace, i.value) for i in session.scalars(select(CustomerIdentity))}
+    assert identities == {("visitor", "", VISITOR), ("external", "shop", "member-7")}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        (f"site=shop&visitor={VISITOR}&customer=member-7&sig=forged", 4401),
+        (f"site=other&visitor={VISITOR}&customer=member-7&sig=x", 4400),
+        ("visitor=<script>", 4400),
+    ],
+)
+def test_bad_identity_is_refused_at_connect(chat: TestClient, query: str, code: int) -> None:
+    with pytest.raises(WebSocketDisconnect) as caught, chat.websocket_connect(f"/ws/webchat?{query}") as ws:
+        ws.receive_json()
+    assert caught.value.code == code
+
+
+def test_bad_frames_get_errors_not_disconnects(chat: TestClient, runtime: Runtime) -> None:
+    with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
+        ws.receive_json()
+        ws.send_text("not json")
+        assert ws.receive_json()["code"] == "invalid_input"
+        ws.send_json({"type": "message", "client_id": "big", "body": "x" * 20_001})
+        error = ws.receive_json()
+        assert (error["client_id"], error["code"]) == ("big", "too_large") and "20000" in error["message"]
+        ws.send_json({"type": "message", "client_id": "ok", "body": "still here"})
+        assert ws.receive_json()["type"] == "ack"
+    assert _count(runtime) == 1
