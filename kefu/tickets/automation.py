@@ -145,6 +145,8 @@ class Rule:
         if not self.actions:
             raise AutomationError(f"rule {self.name!r}: actions must not be empty")
         object.__setattr__(self, "events", frozenset(self.events))
+        for name in ("actions", "conditions", "any_conditions"):  # lists from JSON become tuples
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def matches(self, event: str, snapshot: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
         return (
@@ -174,6 +176,10 @@ class PlannedAction:
 
 @dataclass(frozen=True)
 class AutomationResult:
+    """What the caller does: write `changes`' fields from `snapshot` (set field, tags, queue, already
+    folded together), then carry out the other actions in order (script replies, notifications,
+    follow-ups), each as an event of depth `event.depth + 1`."""
+
     actions: list[PlannedAction]
     snapshot: dict[str, Any]  # the ticket's fields after the field-changing actions
     changes: dict[str, Any]  # field → value before this evaluation, for the fields the rules changed
