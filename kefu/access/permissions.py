@@ -33,6 +33,8 @@ class Permission(StrEnum):
     tokens_manage = "tokens:manage"
     audit_read = "audit:read"
     config_manage = "config:manage"
+    # Switch a queue's routing strategy, run a routing round, move another agent's presence.
+    routing_manage = "routing:manage"
     channel_webchat = "channel:webchat"
     channel_email = "channel:email"
     channel_api = "channel:api"
@@ -45,13 +47,13 @@ _CHANNELS = {P.channel_webchat, P.channel_email, P.channel_api}
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.agent: frozenset(_WORK),
-    Role.team_lead: frozenset(_WORK | {P.reports_read, P.users_read}),
+    Role.team_lead: frozenset(_WORK | {P.reports_read, P.users_read, P.routing_manage}),
     Role.qa_specialist: frozenset({P.customers_read, P.conversations_read, P.tickets_read, P.qa_score}),
     Role.trainer: frozenset({P.training_manage, P.reports_read}),
     Role.supervisor: frozenset(
         _WORK
         | {P.customers_pii, P.reports_read, P.qa_score, P.training_manage, P.users_read, P.users_manage}
-        | {P.permissions_approve, P.audit_read}
+        | {P.permissions_approve, P.audit_read, P.routing_manage}
     ),
     Role.admin: frozenset(set(Permission) - {P.customers_pii}),
 }

@@ -16,7 +16,18 @@ def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN badly; take control so BEGIN is explicit.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+WRITE_OPTION = "kefu_write"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A transaction that reads and then writes must take the write lock at BEGIN: upgrading a WAL read
+    # snapshot later fails at once with "database is locked" when another writer got there first,
+    # whatever the busy timeout. Read-only work keeps a plain BEGIN so readers never queue.
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kefu.core import migrate
 from kefu.core.config import Settings
 from kefu.core.db import make_engine
+from kefu.core.dialect import WRITE_OPTION
 from kefu.core.events import BUS_KEY, EventBus, make_bus
 
 
@@ -17,7 +18,8 @@ from kefu.core.events import BUS_KEY, EventBus, make_bus
 class Runtime:
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: sessionmaker[Session]  # for reads
+    write_sessions: sessionmaker[Session]  # for units of work that change data
     bus: EventBus
 
     def close(self) -> None:
@@ -34,4 +36,9 @@ def open_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
     bus = make_bus(settings.redis_url)
     # Every session carries the bus, so events queued in it are published after its commit.
     sessions = sessionmaker(bind=engine, expire_on_commit=False, info={BUS_KEY: bus})
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus)
+    write_sessions = sessionmaker(
+        bind=engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, info={BUS_KEY: bus}
+    )
+    return Runtime(
+        settings=settings, engine=engine, sessions=sessions, write_sessions=write_sessions, bus=bus
+    )

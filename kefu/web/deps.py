@@ -38,8 +38,13 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent (events follow the commit)."""
-    with get_runtime(request).sessions() as session, session.begin():
+    """One transaction per request, committed before the response is sent (events follow the commit).
+
+    State-changing methods open a write transaction (on SQLite: BEGIN IMMEDIATE), reads a plain one.
+    """
+    runtime = get_runtime(request)
+    factory = runtime.sessions if request.method in SAFE_METHODS else runtime.write_sessions
+    with factory() as session, session.begin():
         yield session
 
 

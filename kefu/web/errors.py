@@ -51,6 +51,16 @@ async def _kefu_error(_request: Request, exc: KefuError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, fields), status_code=exc.status)
 
 
+async def _domain_value_error(request: Request, exc: ValueError) -> JSONResponse:
+    """Pure modules raise ValueErrors carrying `status` and `code` (they may not import the web layer)."""
+    status = getattr(exc, "status", None)
+    if not isinstance(status, int):
+        return await _unexpected(request, exc)
+    field = getattr(exc, "field", None)
+    fields = [{"field": field, "reason": getattr(exc, "reason", str(exc))}] if field else None
+    return JSONResponse(error_body(getattr(exc, "code", "bad_request"), str(exc), fields), status_code=status)
+
+
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code
@@ -66,5 +76,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(KefuError, _kefu_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ValueError, _domain_value_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,124 @@
+"""Routing reads: queue status with estimated wait time, a waiting contact's position, decision history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.access.actor import Actor
+from kefu.access.models import User
+from kefu.core.errors import NotFound
+from kefu.routing.engine import Router
+from kefu.routing.ewt import estimate_wait, recent_aht
+from kefu.routing.models import Queue, QueueEntry, RoutingDecision
+from kefu.routing.snapshot import load_snapshot, seconds
+
+DEFAULT_AHT_SECONDS = {"voice": 300.0, "email": 900.0}  # until the queue has its own history
+CHAT_AHT_SECONDS = 480.0
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    code: str
+    name: str
+    channel: str
+    strategy: str
+    waiting: int
+    longest_wait_seconds: float
+    serving_slots: float
+    ewt_seconds: float | None  # for a contact joining now; None when nobody serves the queue
+
+
+@dataclass(frozen=True)
+class Position:
+    entry_id: int
+    queue: str
+    position: int
+    ewt_seconds: float | None
+
+
+def _aht(session: Session, queue: Queue, now: datetime) -> float:
+    rows = session.execute(
+        select(QueueEntry.decided_at, QueueEntry.ended_at)
+        .where(
+            QueueEntry.queue_id == queue.id,
+            QueueEntry.status == "released",
+            QueueEntry.ended_at > now - timedelta(days=1),
+        )
+        .order_by(QueueEntry.ended_at.desc())
+        .limit(50)
+    ).all()
+    durations = [max((end - start).total_seconds(), 1.0) for start, end in reversed(rows) if start and end]
+    if durations:
+        return recent_aht(durations)
+    return DEFAULT_AHT_SECONDS.get(queue.channel, CHAT_AHT_SECONDS)
+
+
+def queue_statuses(session: Session, now: datetime) -> list[QueueStatus]:
+    router = Router(load_snapshot(session), seconds(now))
+    statuses = []
+    for queue in session.scalars(select(Queue).order_by(Queue.code)):
+        waiting = router.waiting(queue.code)
+        load = router.queue_load(queue.code)
+        statuses.append(
+            QueueStatus(
+                code=queue.code,
+                name=queue.name,
+                channel=queue.channel,
+                strategy=queue.strategy,
+                waiting=len(waiting),
+                longest_wait_seconds=max((seconds(now) - c.enqueued_at for c in waiting), default=0.0),
+                serving_slots=load.slots,
+                ewt_seconds=estimate_wait(len(waiting) + 1, load, _aht(session, queue, now)),
+            )
+        )
+    return statuses
+
+
+def entry_position(session: Session, entry_id: int, now: datetime) -> Position:
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None or entry.status != "waiting":
+        raise NotFound(f"waiting contact {entry_id} not found")
+    queue = session.get(Queue, entry.queue_id)
+    router = Router(load_snapshot(session), seconds(now))
+    position = router.position(str(entry_id))
+    return Position(
+        entry_id,
+        queue.code,
+        position,
+        estimate_wait(position, router.queue_load(queue.code), _aht(session, queue, now)),
+    )
+
+
+def decisions_for_contact(session: Session, contact_kind: str, contact_id: int) -> Sequence[RoutingDecision]:
+    return session.scalars(
+        select(RoutingDecision)
+        .join(QueueEntry, QueueEntry.id == RoutingDecision.entry_id)
+        .where(QueueEntry.contact_kind == contact_kind, QueueEntry.contact_id == contact_id)
+        .order_by(RoutingDecision.id)
+    ).all()
+
+
+def agent_team(session: Session, agent_id: int) -> int | None:
+    return session.scalar(select(User.team_id).where(User.id == agent_id))
+
+
+def assigned_entry_in_scope(session: Session, actor: Actor, entry_id: int) -> QueueEntry:
+    """The contact's current agent, their team lead, or a supervisor may transfer it; others see 404."""
+    entry = session.get(QueueEntry, entry_id)
+    visible = (
+        entry is not None
+        and entry.status == "assigned"
+        and (
+            actor.role in ("supervisor", "admin")
+            or entry.agent_id == actor.user_id
+            or (actor.role == "team_lead" and agent_team(session, entry.agent_id or 0) == actor.team_id)
+        )
+    )
+    if not visible:
+        raise NotFound(f"assigned contact {entry_id} not found")
+    return entry

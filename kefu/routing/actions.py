@@ -1,0 +1,370 @@
+"""Routing writers: queue contacts, run routing rounds, offers, releases, transfers, presence, strategy.
+
+The engine decides (pure); these functions load its snapshot, claim rows and record every decision with
+its reason, then publish events after commit. State lives only in the database, so a standby rebuilds it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kefu.core.errors import Conflict, InvalidInput, NotFound
+from kefu.core.events import Event, send_event_on_commit
+from kefu.routing import presence as presence_rules
+from kefu.routing.engine import Decision, Router
+from kefu.routing.models import AgentPresence, Queue, QueueEntry, RoutingDecision
+from kefu.routing.pool import Candidate
+from kefu.routing.snapshot import agent_states, load_snapshot, seconds
+from kefu.routing.state import STRATEGIES, AgentState, Presence
+
+WALLBOARD = None  # events for everyone watching queues (wallboards, queue counters)
+
+
+def queue_by_code(session: Session, code: str) -> Queue:
+    queue = session.scalar(select(Queue).where(Queue.code == code))
+    if queue is None:
+        raise NotFound(f"unknown queue {code!r}", code="unknown_queue")
+    return queue
+
+
+def do_enqueue(
+    session: Session,
+    *,
+    contact_kind: str,
+    contact_id: int,
+    queue_code: str,
+    now: datetime,
+    customer_id: int | None = None,
+    tier: str = "active",
+    ticket_type: str | None = None,
+    severity: str = "normal",
+    urgency: int = 0,
+    last_agent_id: int | None = None,
+    dedicated_agent_id: int | None = None,
+) -> QueueEntry:
+    queue = queue_by_code(session, queue_code)
+    open_entry = session.scalar(
+        select(QueueEntry.id).where(
+            QueueEntry.contact_kind == contact_kind,
+            QueueEntry.contact_id == contact_id,
+            QueueEntry.status.in_(("waiting", "offered", "assigned")),
+        )
+    )
+    if open_entry is not None:
+        raise Conflict(f"{contact_kind} {contact_id} is already queued or assigned", code="already_queued")
+    entry = QueueEntry(
+        contact_kind=contact_kind,
+        contact_id=contact_id,
+        queue_id=queue.id,
+        channel=queue.channel,
+        customer_id=customer_id,
+        tier=tier,
+        ticket_type=ticket_type,
+        severity=severity,
+        urgency=urgency,
+        last_agent_id=last_agent_id,
+        dedicated_agent_id=dedicated_agent_id,
+        status="waiting",
+        enqueued_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    send_event_on_commit(
+        session, Event("routing.queued", {"entry": entry.id, "queue": queue.code}, WALLBOARD)
+    )
+    return entry
+
+
+def _candidate_json(candidate: Candidate) -> dict[str, Any]:
+    return {"agent": int(candidate.agent), "score": round(candidate.score, 4)}
+
+
+def _record(
+    session: Session, entry_id: int, decision: Decision, now: datetime, kind: str = "assignment"
+) -> None:
+    session.add(
+        RoutingDecision(
+            entry_id=entry_id,
+            kind=kind,
+            agent_id=int(decision.agent),
+            strategy=decision.strategy,
+            reason=decision.reason,
+            score=decision.score,
+            runners_up=[_candidate_json(c) for c in decision.runners_up],
+            detail={
+                "priority": decision.priority,
+                "waited_seconds": round(decision.waited, 3),
+                "overflow_step": decision.overflow_step,
+            },
+            decided_at=now,
+        )
+    )
+
+
+def _save_presence(session: Session, agent: AgentState, now: datetime) -> None:
+    row = session.get(AgentPresence, int(agent.id))
+    values = {
+        "state": agent.presence.value,
+        "break_reason": agent.break_reason,
+        "idle_since": datetime.fromtimestamp(agent.idle_since, now.tzinfo),
+        "acw_until": datetime.fromtimestamp(agent.acw_until, now.tzinfo) if agent.acw_until else None,
+    }
+    if row is None:
+        session.add(AgentPresence(user_id=int(agent.id), since=now, **values))
+        return
+    if row.state != values["state"]:
+        row.since = now
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def route_waiting(session: Session, now: datetime, surge: bool = False) -> list[QueueEntry]:
+    """One routing round: give waiting contacts to free agents, recording why; returns the entries claimed."""
+    router = Router(load_snapshot(session, surge), seconds(now))
+    requires_acceptance = {code: flag for code, flag in session.execute(select(Queue.code, Queue.requires_acceptance))}
+    claimed: list[QueueEntry] = []
+    for decision in router.route(seconds(now)):
+        status = "offered" if requires_acceptance.get(decision.queue) else "assigned"
+        won = session.execute(
+            update(QueueEntry)
+            .where(QueueEntry.id == int(decision.contact), QueueEntry.status == "waiting")
+            .values(status=status, agent_id=int(decision.agent), decided_at=now)
+        ).rowcount
+        if not won:
+            continue  # withdrawn or abandoned since the snapshot was read
+        _record(session, int(decision.contact), decision, now)
+        _save_presence(session, router.agent(decision.agent), now)
+        entry = session.get(QueueEntry, int(decision.contact))
+        claimed.append(entry)
+        send_event_on_commit(
+            session,
+            Event(
+                f"routing.{status}",
+                {
+                    "entry": entry.id,
+                    "contact_kind": entry.contact_kind,
+                    "contact_id": entry.contact_id,
+                    "queue": decision.queue,
+                    "agent": int(decision.agent),
+                    "reason": decision.reason,
+                },
+                recipients=(int(decision.agent),),
+            ),
+        )
+    return claimed
+
+
+def _entry_for_agent(session: Session, entry_id: int, agent_id: int, status: str) -> QueueEntry:
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None or entry.agent_id != agent_id:
+        raise NotFound(f"offer {entry_id} not found", code="unknown_offer")
+    if entry.status != status:
+        raise Conflict(f"offer {entry_id} is {entry.status}, not {status}", code="offer_not_open")
+    return entry
+
+
+def do_accept_offer(session: Session, entry_id: int, agent_id: int, now: datetime) -> QueueEntry:
+    """Exactly one accept wins: the row changes only while it is still an open offer to this agent."""
+    entry = _entry_for_agent(session, entry_id, agent_id, "offered")
+    won = session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.id == entry_id, QueueEntry.status == "offered", QueueEntry.agent_id == agent_id)
+        .values(status="assigned")
+    ).rowcount
+    if not won:
+        raise Conflict(f"offer {entry_id} was already answered", code="offer_not_open")
+    session.refresh(entry)
+    send_event_on_commit(
+        session,
+        Event(
+            "routing.assigned",
+            {
+                "entry": entry.id,
+                "contact_kind": entry.contact_kind,
+                "contact_id": entry.contact_id,
+                "agent": agent_id,
+            },
+            recipients=(agent_id,),
+        ),
+    )
+    return entry
+
+
+def do_decline_offer(session: Session, entry_id: int, agent_id: int, now: datetime) -> QueueEntry:
+    """The contact goes back to waiting, keeping its place (its enqueue time is unchanged)."""
+    entry = _entry_for_agent(session, entry_id, agent_id, "offered")
+    won = session.execute(
+        update(QueueEntry)
+        .where(QueueEntry.id == entry_id, QueueEntry.status == "offered", QueueEntry.agent_id == agent_id)
+        .values(status="waiting", agent_id=None, decided_at=None)
+    ).rowcount
+    if not won:
+        raise Conflict(f"offer {entry_id} was already answered", code="offer_not_open")
+    session.add(
+        RoutingDecision(
+            entry_id=entry_id,
+            kind="declined",
+            agent_id=agent_id,
+            strategy="offer",
+            reason="declined_by_agent",
+            decided_by_id=agent_id,
+            decided_at=now,
+        )
+    )
+    session.refresh(entry)
+    send_event_on_commit(session, Event("routing.queued", {"entry": entry.id}, WALLBOARD))
+    return entry
+
+
+def do_release(session: Session, entry_id: int, now: datetime, acw_seconds: float = 0.0) -> QueueEntry:
+    """The contact ended: free the agent's capacity; after-contact work starts when `acw_seconds` > 0."""
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"queue entry {entry_id} not found")
+    if entry.status != "assigned" or entry.agent_id is None:
+        raise Conflict(f"queue entry {entry_id} is {entry.status}, not assigned", code="not_assigned")
+    agent = agent_states(session, [entry.agent_id])[entry.agent_id]
+    _save_presence(session, presence_rules.release(agent, entry.channel, seconds(now), acw_seconds), now)
+    entry.status, entry.ended_at = "released", now
+    send_event_on_commit(
+        session,
+        Event("routing.released", {"entry": entry.id, "agent": entry.agent_id}, recipients=(entry.agent_id,)),
+    )
+    return entry
+
+
+def do_abandon(session: Session, entry_id: int, now: datetime) -> QueueEntry:
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"queue entry {entry_id} not found")
+    if entry.status != "waiting":
+        raise Conflict(f"queue entry {entry_id} is {entry.status}; only waiting contacts abandon")
+    entry.status, entry.ended_at = "abandoned", now
+    send_event_on_commit(session, Event("routing.abandoned", {"entry": entry.id}, WALLBOARD))
+    return entry
+
+
+def check_set_presence(
+    session: Session, user_id: int, state: str, reason: str | None, now: datetime
+) -> AgentState:
+    if state not in Presence._value2member_map_:
+        raise InvalidInput(f"unknown state; one of {', '.join(p.value for p in Presence)}", field="state")
+    agents = agent_states(session, [user_id])
+    if user_id not in agents:
+        raise NotFound(f"agent {user_id} not found", code="unknown_agent")
+    # The engine raises TransitionError / CapacityError (409) with the reason when the change is not allowed.
+    changed = presence_rules.change_presence(agents[user_id], state, seconds(now), reason)
+    _save_presence(session, changed, now)
+    send_event_on_commit(
+        session, Event("routing.presence", {"agent": user_id, "state": changed.presence.value}, WALLBOARD)
+    )
+    return changed
+
+
+def check_set_strategy(session: Session, queue_code: str, strategy: str) -> Queue:
+    if strategy not in STRATEGIES:
+        raise InvalidInput(f"unknown strategy; one of {', '.join(STRATEGIES)}", field="strategy")
+    queue = queue_by_code(session, queue_code)
+    queue.strategy = strategy
+    send_event_on_commit(session, Event("routing.queue_changed", {"queue": queue_code}, WALLBOARD))
+    return queue
+
+
+def check_transfer(
+    session: Session,
+    entry_id: int,
+    *,
+    actor_id: int,
+    now: datetime,
+    reason: str,
+    to_agent: int | None = None,
+    to_queue: str | None = None,
+    to_department: int | None = None,
+) -> QueueEntry:
+    """Move an assigned contact to an agent, a queue or a department; the contact keeps its whole context."""
+    if sum(x is not None for x in (to_agent, to_queue, to_department)) != 1:
+        raise InvalidInput("give exactly one of to_agent, to_queue, to_department", field="to_agent")
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None or entry.status != "assigned":
+        raise NotFound(f"assigned contact {entry_id} not found")
+    if to_agent is not None:
+        return _transfer_to_agent(session, entry, to_agent, actor_id, now, reason)
+    entry.status, entry.ended_at = "transferred", now
+    detail: dict[str, Any] = {"from_agent": entry.agent_id}
+    if to_department is not None:
+        detail["department"] = to_department
+        target: QueueEntry = entry
+    else:
+        target = do_enqueue(
+            session,
+            contact_kind=entry.contact_kind,
+            contact_id=entry.contact_id,
+            queue_code=to_queue or "",
+            now=now,
+            customer_id=entry.customer_id,
+            tier=entry.tier,
+            ticket_type=entry.ticket_type,
+            severity=entry.severity,
+            urgency=entry.urgency,
+            last_agent_id=entry.agent_id,
+            dedicated_agent_id=entry.dedicated_agent_id,
+        )
+        detail["queue"] = to_queue
+    session.add(
+        RoutingDecision(
+            entry_id=entry.id,
+            kind="transfer",
+            agent_id=None,
+            strategy="transfer",
+            reason=reason[:60],
+            detail=detail,
+            decided_by_id=actor_id,
+            decided_at=now,
+        )
+    )
+    send_event_on_commit(
+        session,
+        Event(
+            "routing.transferred",
+            {"entry": entry.id, **detail},
+            recipients=(entry.agent_id,) if entry.agent_id else None,
+        ),
+    )
+    return target
+
+
+def _transfer_to_agent(
+    session: Session, entry: QueueEntry, to_agent: int, actor_id: int, now: datetime, reason: str
+) -> QueueEntry:
+    agents = agent_states(session, [to_agent])
+    if to_agent not in agents:
+        raise NotFound(f"agent {to_agent} not found", code="unknown_agent")
+    taken = presence_rules.assign(agents[to_agent], entry.channel, seconds(now))  # 409 when no room
+    previous = entry.agent_id
+    entry.agent_id = to_agent
+    _save_presence(session, taken, now)
+    session.add(
+        RoutingDecision(
+            entry_id=entry.id,
+            kind="transfer",
+            agent_id=to_agent,
+            strategy="transfer",
+            reason=reason[:60],
+            detail={"from_agent": previous},
+            decided_by_id=actor_id,
+            decided_at=now,
+        )
+    )
+    send_event_on_commit(
+        session,
+        Event(
+            "routing.transferred",
+            {"entry": entry.id, "agent": to_agent, "from_agent": previous},
+            recipients=tuple(a for a in (to_agent, previous) if a),
+        ),
+    )
+    return entry
