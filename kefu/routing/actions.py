@@ -125,7 +125,9 @@ def _save_presence(session: Session, agent: AgentState, now: datetime) -> None:
 def route_waiting(session: Session, now: datetime, surge: bool = False) -> list[QueueEntry]:
     """One routing round: give waiting contacts to free agents, recording why; returns the entries claimed."""
     router = Router(load_snapshot(session, surge), seconds(now))
-    requires_acceptance = {code: flag for code, flag in session.execute(select(Queue.code, Queue.requires_acceptance))}
+    requires_acceptance = {
+        code: flag for code, flag in session.execute(select(Queue.code, Queue.requires_acceptance))
+    }
     claimed: list[QueueEntry] = []
     for decision in router.route(seconds(now)):
         status = "offered" if requires_acceptance.get(decision.queue) else "assigned"
