@@ -71,7 +71,8 @@ class Router:
     """In-memory routing state rebuilt from a snapshot; all methods are pure given their arguments."""
 
     def __init__(self, snapshot: Snapshot, now: float) -> None:
-        _check_catalogue(snapshot)
+        self._skills = snapshot.skills
+        self._check_skills(*(a.skills for a in snapshot.agents), *(q.skills for q in snapshot.queues))
         self._policy = snapshot.priority
         self._surge = snapshot.surge
         self._agents: dict[str, AgentState] = {}
@@ -200,7 +201,10 @@ class Router:
 
     def upsert_agent(self, agent: AgentState, now: float) -> list[Decision]:
         """An agent logged in or changed skills, languages, team or limits."""
+        self._check_skills(agent.skills)
         self._tick(now)
+        for open_ids in self._open.values():  # channels it no longer serves must forget it
+            open_ids.discard(agent.id)
         for queue_id in self._memberships.get(agent.id, ()):
             self._pools[queue_id].forget(agent.id)
         self._memberships[agent.id] = set()
@@ -215,6 +219,7 @@ class Router:
 
         Takes effect on the next `route(now)`, which the caller runs right after.
         """
+        self._check_skills(queue.skills)
         old = self._queues.get(queue.id)
         if old is not None and old.channel != queue.channel and self._lines[queue.id]:
             raise InvalidFieldError("queue.channel", "cannot change while contacts are waiting")
@@ -233,6 +238,14 @@ class Router:
         return self._commit(contact, agent_id, ("transfer", "transfer_to_agent"), chosen, (), now, 0)
 
     # ----- internals ---------------------------------------------------------------------------------
+
+    def _check_skills(self, *named: Iterable[str]) -> None:
+        """Every skill an agent or a queue names must be in the catalogue, when the snapshot gave one."""
+        if self._skills is None:
+            return
+        for skills in named:
+            for skill in sorted(set(skills) - self._skills):
+                raise UnknownSkillError(skill)
 
     def _tick(self, now: float) -> None:
         """Time only moves forward: overflow levels promoted at `now` cannot be taken back."""
@@ -336,10 +349,13 @@ class Router:
             if member is not None and member[0] <= step and self._offerable(agent_id, pool.queue.channel):
                 return agent_id, reason
         for agent_id, wait, _ in active:
-            agent = self._agents.get(agent_id)
-            if waited < wait and agent_id in pool.members and agent.presence in _STICKY_PRESENCE:
+            if waited < wait and agent_id in pool.members and self._may_come_back(self._agents[agent_id]):
                 return _HOLD
         return None
+
+    def _may_come_back(self, agent: AgentState) -> bool:
+        """Worth holding a contact for: logged in and, if a reserve, in surge mode."""
+        return agent.presence in _STICKY_PRESENCE and (self._surge or not agent.is_reserve)
 
     def _offerable(self, agent_id: str, channel: str) -> bool:
         return agent_id in self._open[channel]
@@ -452,15 +468,6 @@ class Router:
             waited=max(0.0, now - contact.enqueued_at),
             decided_at=now,
         )
-
-
-def _check_catalogue(snapshot: Snapshot) -> None:
-    """Every skill named by an agent or a queue must exist in the catalogue, when one is given."""
-    if snapshot.skills is None:
-        return
-    named = [s for a in snapshot.agents for s in a.skills] + [s for q in snapshot.queues for s in q.skills]
-    for skill in sorted(set(named) - snapshot.skills):
-        raise UnknownSkillError(skill)
 
 
 def route(snapshot: Snapshot, now: float) -> list[Decision]:

@@ -361,3 +361,18 @@ def test_changing_overflow_at_run_time_applies_to_waiting_contacts():
     assert r.offer(contact("d"), NOW) == []
     with pytest.raises(InvalidFieldError, match="queue.channel"):
         r.upsert_queue(queue(channel="email"))
+
+
+def test_the_skill_catalogue_is_checked_on_run_time_changes_too():
+    r = Router(Snapshot((agent("a"),), (queue(),), skills=frozenset({"billing"})), NOW)
+    with pytest.raises(UnknownSkillError, match="'sales'"):
+        r.upsert_agent(agent("b", skills={"sales": 2}), NOW)
+    with pytest.raises(UnknownSkillError, match="'sales'"):
+        r.upsert_queue(queue(skills={"sales": 1}))
+
+
+def test_no_hold_for_a_reserve_last_agent_outside_surge_mode():
+    q = queue(sticky=StickyPolicy(last_agent_wait=300.0))
+    agents = [agent("other"), agent("reserve", is_reserve=True, presence="busy", load={"webchat": 1})]
+    assert only(decide(agents, [q], [contact(last_agent="reserve")])).agent == "other"
+    assert decide(agents, [q], [contact(last_agent="reserve")], surge=True) == []  # in surge: held for it
