@@ -377,18 +377,17 @@ class Router:
         if exhausted.get(contact.queue, -1) >= step:
             return None
         open_ids = self._open[pool.queue.channel]
-        best = pool.pop_best(step, self._agents, self._versions, open_ids)
-        if best is None:
+        taken = pool.take(step, 1 + RUNNERS_UP, self._agents, self._versions, open_ids)
+        if not taken:
             exhausted[contact.queue] = step
             return None
-        chosen = pool.candidate(best, now)
-        others = pool.peek_next(step, RUNNERS_UP, self._agents, self._versions, open_ids)
-        runners_up = tuple(pool.candidate(agent, now) for agent in others)
+        for entry in taken[1:]:
+            pool.push(entry)
+        chosen, *others = [pool.candidate(self._agents[entry[4]], now) for entry in taken]
         why = (pool.queue.strategy, f"overflow_step_{chosen.overflow_step}" if chosen.overflow_step else "")
-        decision = self._commit(contact, best.id, why, chosen, runners_up, now, step)
-        agent = self._agents[best.id]  # its entry here was popped, not left to re-key: put it back
-        if best.id in open_ids:
-            pool.push(pool.entry(agent, self._versions[agent.id]))
+        decision = self._commit(contact, chosen.agent, why, chosen, tuple(others), now, step)
+        if chosen.agent in open_ids:  # its entry here was popped, not left to re-key: put it back
+            pool.push(pool.entry(self._agents[chosen.agent], self._versions[chosen.agent]))
         return decision
 
     def _fill(self, agent_id: str, now: float) -> list[Decision]:

@@ -134,65 +134,36 @@ class QueuePool:
         self.members.pop(agent_id, None)
         self.live.pop(agent_id, None)
 
-    def pop_best(
-        self, step: int, agents: Mapping[str, AgentState], versions: Mapping[str, int], open_ids: set[str]
-    ) -> AgentState | None:
-        """Remove and return the best offerable agent qualifying at `step`, cleaning the top on the way."""
-        heap, live = self.heap, self.live
-        while heap:
-            top = heap[0]
-            agent_id = top[4]
-            if live.get(agent_id) != top[5]:
-                heapq.heappop(heap)
-            elif agent_id not in open_ids:
-                heapq.heappop(heap)
-                del live[agent_id]
-            elif top[5] != versions[agent_id]:
-                fresh = self.entry(agents[agent_id], versions[agent_id])
-                heapq.heapreplace(heap, fresh)
-                live[agent_id] = fresh[5]
-            elif top[0] > step:
-                return None
-            else:
-                heapq.heappop(heap)
-                del live[agent_id]
-                return agents[agent_id]
-        return None
-
-    def peek_next(
+    def take(
         self,
         step: int,
         want: int,
         agents: Mapping[str, AgentState],
         versions: Mapping[str, int],
         open_ids: set[str],
-    ) -> list[AgentState]:
-        """The next `want` offerable agents in rank order, read without changing the heap.
+    ) -> list[Entry]:
+        """Pop up to `want` best offerable entries qualifying at `step`, best first.
 
-        A best-first walk of the heap tree (a parent never ranks below its children): outdated entries
-        are skipped, and an entry whose agent has since taken work competes with its current key.
+        Outdated entries met on the way are dropped for good and stale ones re-keyed, which keeps the
+        top of the heap clean; the caller pushes back the entries it does not use.
         """
-        heap, live, out, size = self.heap, self.live, [], len(self.heap)
-        pop, push = heapq.heappop, heapq.heappush
-        frontier: list[tuple[Entry, int]] = [(heap[0], 0)] if heap else []
-        while frontier and len(out) < want:
-            entry, index = pop(frontier)
-            agent_id = entry[4]
-            if index >= 0:  # a heap node (not a re-keyed copy): open its children, skip it if dead
-                child = 2 * index + 1
-                if child < size:
-                    push(frontier, (heap[child], child))
-                    if child + 1 < size:
-                        push(frontier, (heap[child + 1], child + 1))
-                if live.get(agent_id) != entry[5]:
-                    continue
-            if agent_id not in open_ids:
-                continue
-            version = versions[agent_id]
-            if entry[5] != version:
-                push(frontier, (self.entry(agents[agent_id], version), -1))
-            elif entry[0] > step:
+        heap, live, out = self.heap, self.live, []
+        pop = heapq.heappop
+        while heap and len(out) < want:
+            top = heap[0]
+            agent_id = top[4]
+            if live.get(agent_id) != top[5]:
+                pop(heap)
+            elif agent_id not in open_ids:
+                pop(heap)
+                del live[agent_id]
+            elif top[5] != versions[agent_id]:
+                fresh = self.entry(agents[agent_id], versions[agent_id])
+                heapq.heapreplace(heap, fresh)
+                live[agent_id] = fresh[5]
+            elif top[0] > step:
                 break
             else:
-                out.append(agents[agent_id])
+                out.append(pop(heap))
+                del live[agent_id]
         return out
