@@ -214,6 +214,8 @@ class SearchIndex:
         mask = np.ones(len(self._docs), dtype=bool)
         if language is not None:
             mask &= self._language == language
+        if isinstance(categories, str):
+            raise SearchInputError("categories: expected a collection of category ids, not one string")
         if categories is not None:
             mask &= np.isin(self._category, list(categories))
         return mask

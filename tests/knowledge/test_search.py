@@ -110,6 +110,8 @@ def test_bad_query_options_rejected(index):
         index.search("refund", limit=0)
     with pytest.raises(SearchInputError, match="language"):
         index.search("refund", language="de")
+    with pytest.raises(SearchInputError, match="categories"):
+        index.search("refund", categories="billing")
 
 
 def test_empty_index_and_empty_query(index):
