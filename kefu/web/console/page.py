@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -69,14 +69,18 @@ PageDep = Annotated[Page, Depends(get_page)]
 AnonymousPageDep = Annotated[Page, Depends(get_anonymous_page)]
 
 
-def sign_in_redirect(request: Request) -> RedirectResponse:
+def see_other(request: Request, url: str) -> Response:
+    """Go to `url`: a 303 for the browser, or for htmx an HX-Redirect (its XMLHttpRequest would follow a
+    303 silently and swap the whole next page into the fragment)."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def sign_in_redirect(request: Request) -> Response:
     """Send an anonymous reader to sign in, and back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    response = RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
-    if request.headers.get("hx-request"):
-        # htmx follows redirects inside the fragment; tell it to load the sign-in page as a whole page.
-        response.headers["HX-Redirect"] = response.headers["location"]
-    return response
+    return see_other(request, f"/sign-in?next={quote(target, safe='')}")
 
 
 def safe_next(target: str | None) -> str:

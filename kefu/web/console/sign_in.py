@@ -11,7 +11,7 @@ from kefu.access import actions
 from kefu.access.sessions import new_session
 from kefu.core import clock, i18n
 from kefu.core.errors import InvalidInput, KefuError, Unauthenticated
-from kefu.web.console.page import AnonymousPageDep, PageDep, safe_next
+from kefu.web.console.page import AnonymousPageDep, PageDep, safe_next, see_other
 from kefu.web.console.preferences import do_set_language
 from kefu.web.console.rendering import LANGUAGE_COOKIE
 from kefu.web.deps import client_address
@@ -55,8 +55,7 @@ def post_sign_in(
 @router.post("/sign-out")
 def post_sign_out(page: PageDep) -> Response:
     """Signed-in readers only (the page dependency checked the CSRF header of this POST)."""
-    response = RedirectResponse("/sign-in", status_code=303)
-    response.headers["HX-Redirect"] = "/sign-in"
+    response = see_other(page.request, "/sign-in")
     if page.actor is not None:
         clear_session_cookies(response)
     return response
@@ -75,7 +74,6 @@ def post_language(
         raise InvalidInput(str(exc), field="language") from None
     if page.actor is not None:
         do_set_language(page.session, page.actor, chosen)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.headers["HX-Redirect"] = safe_next(next)
+    response = see_other(page.request, safe_next(next))
     response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=ONE_YEAR, httponly=True, samesite="lax")
     return response
