@@ -190,3 +190,14 @@ def test_weekend_hours_holidays_and_the_makeup_weekday():
     assert cal.hours_on(datetime(2025, 9, 28).date()) == ((32400, 64800),)  # make-up Sunday: Monday's hours
     saturday_like = BusinessCalendar.build("Asia/Shanghai", hours, CHINA, makeup_weekday="sat")
     assert saturday_like.hours_on(datetime(2025, 9, 28).date()) == ((36000, 57600),)
+
+
+def test_boundaries():
+    noon = utc(2025, 3, 4, 4)  # 12:00 Shanghai, lunch starts
+    assert SHANGHAI.add_business_seconds(noon, 0) == noon
+    assert SHANGHAI.add_business_seconds(noon, 1) == utc(2025, 3, 4, 5, 30, 1)
+    assert SHANGHAI.add_business_seconds(utc(2025, 3, 4, 1), 3 * HOUR) == noon  # ends at the close, not after
+    assert SHANGHAI.business_seconds_between(noon, noon) == 0
+    assert SHANGHAI.next_business_instant(utc(2025, 3, 4, 10)) == utc(2025, 3, 5, 1)  # 18:00 → 09:00
+    assert not SHANGHAI.is_open(utc(2025, 3, 4, 10))
+    assert SHANGHAI.is_open(utc(2025, 3, 4, 1))  # 09:00 sharp is open

@@ -235,3 +235,16 @@ def test_a_stop_before_the_start_is_refused():
     created = utc(2025, 3, 4, 1)
     with pytest.raises(SlaError, match="first_response.stopped_at: 2025-03-04T00:00:00[+]00:00 is before"):
         sla_clocks(EMAIL, TicketTimes(1, created, first_response_at=created - timedelta(hours=1)))
+
+
+def test_reopened_ticket_resumes_resolution_with_the_time_used():
+    created = utc(2025, 3, 4, 1)  # Tue 09:00 Shanghai
+    solved, reopened = utc(2025, 3, 4, 3), utc(2025, 3, 6, 1)  # solved after 2 h, reopened Thu 09:00
+    history = (
+        StatusInterval("open", created, solved),
+        StatusInterval("solved", solved, reopened),
+        StatusInterval("open", reopened),
+    )
+    resolution = clock(TicketTimes(1, created, history), SlaMetric.resolution)
+    # 46 business hours left from Thu 09:00: Thu, Fri, Mon–Thu (6 × 7.5 = 45 h), then 1 h on Fri 14 Mar
+    assert resolution.deadline == utc(2025, 3, 14, 2)

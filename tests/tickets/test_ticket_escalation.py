@@ -108,3 +108,12 @@ def test_manual_escalation():
 def test_bad_configuration_is_refused(build, message):
     with pytest.raises(EscalationError, match=message):
         build()
+
+
+def test_at_risk_without_a_warning_means_at_the_deadline():
+    no_warning = SlaSignal.at("next_response", None, T0)
+    assert due_escalations(DEFAULT, TWENTY_FOUR_SEVEN, "agent", [no_warning], T0 - timedelta(seconds=1)) == []
+    assert levels(due_escalations(DEFAULT, TWENTY_FOUR_SEVEN, "agent", [no_warning], T0)) == [
+        L.team_lead,
+        L.supervisor,
+    ]
