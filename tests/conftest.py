@@ -72,21 +72,23 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_schema_url(worker_id: str) -> str:
-    """One schema per xdist worker, migrated once per session."""
+def postgres_schema_url() -> Iterator[str]:
+    """One schema per test process (xdist worker), migrated once and dropped at the end of the run."""
     assert POSTGRES_URL
-    schema = f"kefu_test_{worker_id}"
+    schema = f"kefu_test_{os.getpid()}"
     admin = create_engine(_psycopg(POSTGRES_URL))
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
     separator = "&" if "?" in POSTGRES_URL else "?"
     url = f"{_psycopg(POSTGRES_URL)}{separator}options=-csearch_path%3D{schema}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -111,6 +113,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key",
         auto_migrate=False,
+        routing_interval_seconds=0,  # rounds only when a test asks: deterministic
     )
 
 

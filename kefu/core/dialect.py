@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 
@@ -47,16 +47,22 @@ def engine_options(url: str) -> dict[str, Any]:
     return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
 
-def try_advisory_lock(session: Session, key: int) -> bool:
-    """Leader election: PostgreSQL session advisory lock; SQLite has a single process, which always leads."""
-    if session.get_bind().dialect.name != "postgresql":
+def try_advisory_lock(connection: Connection, key: int) -> bool:
+    """Leader election: a PostgreSQL session advisory lock, held for as long as `connection` stays open.
+
+    SQLite has a single writer and no such locks: every process may lead (see kefu.routing.leader).
+    """
+    if connection.dialect.name != "postgresql":
         return True
-    return bool(session.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+    locked = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+    connection.commit()  # the lock belongs to the connection, not to this transaction
+    return locked
 
 
-def supports_skip_locked(session: Session) -> bool:
-    """Row claiming uses FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single writer serialises instead."""
-    return session.get_bind().dialect.name == "postgresql"
+def release_advisory_lock(connection: Connection, key: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        connection.commit()
 
 
 def reset_sequences(session: Session, tables: list[str]) -> None:

@@ -17,6 +17,7 @@ from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
 from kefu.routing import api as routing_api
+from kefu.routing.leader import RoutingLeader
 from kefu.web import health
 from kefu.web.deps import require_by_method
 from kefu.web.errors import install_error_handlers
@@ -46,9 +47,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.log_format, settings.log_level)
     runtime = runtime or open_runtime(settings, run_migrations=settings.auto_migrate)
 
+    leader = RoutingLeader(runtime, settings.routing_interval_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.routing_interval_seconds > 0:
+            leader.start()
         yield
+        leader.stop()
         runtime.close()
 
     app = FastAPI(
