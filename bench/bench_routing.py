@@ -89,9 +89,9 @@ class _TimedRouter(Router):
         super().__init__(snapshot, now)
         self.latencies: list[float] = []
 
-    def _route_contact(self, key, contact, now, exhausted) -> Decision | None:
+    def _route_contact(self, contact, now, exhausted) -> Decision | None:
         start = time.thread_time()
-        decision = super()._route_contact(key, contact, now, exhausted)
+        decision = super()._route_contact(contact, now, exhausted)
         if decision is not None:
             self.latencies.append(time.thread_time() - start)
         return decision

@@ -149,8 +149,8 @@ class Router:
         # Within a round agents only lose room, so once a queue had no agent for step s, no later
         # contact of that queue at step <= s can find one: skip them without touching the heap.
         exhausted: dict[str, int] = {}
-        for key, contact in sorted(self._waiting.values()):
-            decision = self._route_contact(key, contact, now, exhausted)
+        for _, contact in sorted(self._waiting.values()):
+            decision = self._route_contact(contact, now, exhausted)
             if decision is not None:
                 decisions.append(decision)
         return decisions
@@ -160,10 +160,10 @@ class Router:
         if contact.id in self._waiting:
             raise InvalidFieldError("contact.id", f"{contact.id!r} is already waiting")
         self._tick(now)
-        key = self._enqueue(contact)
+        self._enqueue(contact)
         decisions = self._advance(now)
         if contact.id in self._waiting:
-            decision = self._route_contact(key, contact, now, {})
+            decision = self._route_contact(contact, now, {})
             if decision is not None:
                 decisions.append(decision)
         return decisions
@@ -361,11 +361,14 @@ class Router:
         return agent_id in self._open[channel]
 
     def _route_contact(
-        self, key: Key, contact: WaitingContact, now: float, exhausted: dict[str, int]
+        self, contact: WaitingContact, now: float, exhausted: dict[str, int]
     ) -> Decision | None:
+        """Route one waiting contact: its sticky agent if due, else the best agent of its queue."""
         pool = self._pools[contact.queue]
         waited = now - contact.enqueued_at
         step = bisect_right(pool.afters, waited)
+        if exhausted.get(contact.queue, -1) >= step:  # no open member qualifies, sticky agents included
+            return None
         if contact.last_agent is not None or contact.dedicated_agent is not None:
             sticky = self._sticky(contact, pool, step, waited)
             if sticky is _HOLD:
@@ -374,12 +377,17 @@ class Router:
                 agent_id, reason = sticky
                 chosen = pool.candidate(self._agents[agent_id], now)
                 return self._commit(contact, agent_id, ("sticky", reason), chosen, (), now, step)
-        if exhausted.get(contact.queue, -1) >= step:
-            return None
+        decision = self._assign_best(contact, pool, step, now)
+        if decision is None:
+            exhausted[contact.queue] = step
+        return decision
+
+    def _assign_best(
+        self, contact: WaitingContact, pool: QueuePool, step: int, now: float
+    ) -> Decision | None:
         open_ids = self._open[pool.queue.channel]
         taken = pool.take(step, 1 + RUNNERS_UP, self._agents, self._versions, open_ids)
         if not taken:
-            exhausted[contact.queue] = step
             return None
         for entry in taken[1:]:
             pool.push(entry)
