@@ -30,6 +30,7 @@ from kefu.routing.errors import (
     UnknownSkillError,
 )
 from kefu.routing.ewt import QueueLoad
+from kefu.routing.index import SkillIndex
 from kefu.routing.line import Key, WaitingLine
 from kefu.routing.pool import Candidate, QueuePool, qualifying_step, skill_match
 from kefu.routing.priority import DEFAULT_POLICY, PriorityPolicy, order_key, priority
@@ -83,6 +84,7 @@ class Router:
         self._memberships: dict[str, set[str]] = {}
         self._acw: list[tuple[float, str]] = []
         self._queues: dict[str, QueueConfig] = {}
+        self._index = SkillIndex()
         self._pools: dict[str, QueuePool] = {}
         self._waiting: dict[str, tuple[Key, WaitingContact]] = {}
         self._lines: dict[str, WaitingLine] = {}
@@ -93,10 +95,11 @@ class Router:
             self._agents[agent.id] = agent
             self._versions[agent.id] = 0
             self._memberships[agent.id] = set()
+            self._index.add(agent)
         for queue in snapshot.queues:
             if queue.id in self._queues:
                 raise InvalidFieldError("queues", f"duplicate queue id {queue.id!r}")
-            self._install_queue(queue, self._agents.values())
+            self._install_queue(queue)
         self._tick(now)
         for agent in snapshot.agents:
             self._store(agent, now)
@@ -207,6 +210,9 @@ class Router:
             open_ids.discard(agent.id)
         for queue_id in self._memberships.get(agent.id, ()):
             self._pools[queue_id].forget(agent.id)
+        if agent.id in self._agents:
+            self._index.remove(self._agents[agent.id])
+        self._index.add(agent)
         self._memberships[agent.id] = set()
         self._versions.setdefault(agent.id, 0)
         for queue in self._queues.values():
@@ -226,7 +232,7 @@ class Router:
         if old is not None:
             for agent_id in self._pools[queue.id].members:
                 self._memberships[agent_id].discard(queue.id)
-        self._install_queue(queue, self._agents.values())
+        self._install_queue(queue)
 
     def transfer_to_agent(self, contact: WaitingContact, agent_id: str, now: float) -> Decision:
         """A person hands the contact to a named agent: capacity is checked, skills are not (their call)."""
@@ -259,24 +265,26 @@ class Router:
         except KeyError:
             raise UnknownContactError(contact_id) from None
 
-    def _install_queue(self, queue: QueueConfig, agents: Iterable[AgentState]) -> None:
+    def _install_queue(self, queue: QueueConfig) -> None:
         pool = QueuePool(queue)
         self._queues[queue.id] = queue
         self._pools[queue.id] = pool
         old = self._lines.get(queue.id)
         self._lines[queue.id] = WaitingLine(pool.afters, old.levels[0] if old else None)
-        for agent in agents:
-            self._admit(pool, agent)
-            if agent.id in self._open[queue.channel]:
-                pool.push(pool.entry(agent, self._versions[agent.id]))
+        for agent_id in self._index.candidates(queue.channel, pool.steps[-1]):
+            agent = self._agents[agent_id]
+            if self._admit(pool, agent) and agent_id in self._open[queue.channel]:
+                pool.push(pool.entry(agent, self._versions[agent_id]))
 
-    def _admit(self, pool: QueuePool, agent: AgentState) -> None:
+    def _admit(self, pool: QueuePool, agent: AgentState) -> bool:
         step = qualifying_step(agent, pool.steps, pool.queue.channel)
-        if step is not None:
-            pool.members[agent.id] = (step, skill_match(agent, pool.queue))
-            self._memberships[agent.id].add(pool.queue.id)
+        if step is None:
+            return False
+        pool.members[agent.id] = (step, skill_match(agent, pool.queue))
+        self._memberships[agent.id].add(pool.queue.id)
+        return True
 
-    def _enqueue(self, contact: WaitingContact) -> Key:
+    def _enqueue(self, contact: WaitingContact) -> None:
         queue = self.queue(contact.queue)
         if contact.channel != queue.channel:
             raise InvalidFieldError(
@@ -287,7 +295,6 @@ class Router:
         key = order_key(contact, self._policy)
         self._waiting[contact.id] = (key, contact)
         self._lines[contact.queue].add(key)
-        return key
 
     def _dequeue(self, key: Key, contact: WaitingContact) -> None:
         del self._waiting[contact.id]

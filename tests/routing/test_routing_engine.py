@@ -376,3 +376,11 @@ def test_no_hold_for_a_reserve_last_agent_outside_surge_mode():
     agents = [agent("other"), agent("reserve", is_reserve=True, presence="busy", load={"webchat": 1})]
     assert only(decide(agents, [q], [contact(last_agent="reserve")])).agent == "other"
     assert decide(agents, [q], [contact(last_agent="reserve")], surge=True) == []  # in surge: held for it
+
+
+def test_a_new_queue_admits_only_agents_who_qualify():
+    r = router([agent("novice", level=1), agent("expert", level=5, capacity={"email": 1})], [queue()])
+    r.upsert_queue(queue(id="hard", skills={"billing": 4}))
+    assert r.offer(contact("c", queue="hard"), NOW) == []  # novice lacks the level, expert the channel
+    r.upsert_queue(queue(id="mail", channel="email", skills={"billing": 4}))
+    assert only(r.offer(contact("m", queue="mail", channel="email"), NOW)).agent == "expert"
