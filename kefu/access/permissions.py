@@ -43,7 +43,6 @@ class Permission(StrEnum):
 P = Permission
 _WORK = {P.customers_read, P.customers_write, P.customers_unmask, P.conversations_read}
 _WORK |= {P.conversations_write, P.tickets_read, P.tickets_write}
-_CHANNELS = {P.channel_webchat, P.channel_email, P.channel_api}
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.agent: frozenset(_WORK),

@@ -61,7 +61,9 @@ def test_state_changing_cookie_request_needs_the_csrf_token(client, factory):
 def test_bearer_requests_need_no_csrf_token(client, factory):
     admin = factory.user(Role.admin)
     headers = factory.auth(admin, ["tokens:manage"])
-    response = client.post("/api/v1/tokens", json={"name": "crm", "scopes": ["customers:read"]}, headers=headers)
+    response = client.post(
+        "/api/v1/tokens", json={"name": "crm", "scopes": ["customers:read"]}, headers=headers
+    )
     assert response.status_code == 201
 
 
@@ -100,7 +102,11 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(runtime, client,
 def test_weak_new_passwords_are_refused(client, factory):
     user = factory.user(Role.agent)
     csrf = sign_in(client, user.username).json()["csrf_token"]
-    for weak, reason in (("short", "at least 8"), ("Password123", "too common"), ("qwertyuiop", "too common")):
+    for weak, reason in (
+        ("short", "at least 8"),
+        ("Password123", "too common"),
+        ("qwertyuiop", "too common"),
+    ):
         body = {"current_password": PASSWORD, "new_password": weak}
         response = client.post("/api/v1/auth/password", json=body, headers={"X-CSRF-Token": csrf})
         assert response.status_code == 422
