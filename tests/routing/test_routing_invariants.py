@@ -178,17 +178,26 @@ def test_a_round_respects_skills_capacity_and_uniqueness(snapshot):
 @given(snapshots())
 def test_after_a_round_no_waiting_contact_could_go_to_a_free_agent(snapshot):
     decisions = route(snapshot, NOW)
-    load, agents_by_id, queues_by_id = check_round(snapshot, decisions)
+    load, _, queues_by_id = check_round(snapshot, decisions)
     assigned = {d.contact for d in decisions}
-    for contact in snapshot.contacts:
-        if contact.id in assigned:
-            continue
+    waiting = [c for c in snapshot.contacts if c.id not in assigned]
+    assert servable(waiting, snapshot.agents, load, queues_by_id, snapshot.surge, NOW) == []
+
+
+def servable(contacts, agents, load, queues_by_id, surge, now):
+    """(contact, agent) pairs that could be matched now: must be empty after a round."""
+    agents_by_id = {a.id: a for a in agents}
+    pairs = []
+    for contact in contacts:
         queue = queues_by_id[contact.queue]
-        if held(contact, queue, agents_by_id):
+        if held(contact, queue, agents_by_id, now):
             continue
-        for agent in snapshot.agents:
-            free = takes_contacts(agent, snapshot.surge) and has_room(agent, load[agent.id], queue.channel)
-            assert not (free and qualifies(agent, queue, step_of(queue, contact))), (contact.id, agent.id)
+        step = step_of(queue, contact, now)
+        for agent in agents:
+            free = takes_contacts(agent, surge, now) and has_room(agent, load[agent.id], queue.channel)
+            if free and qualifies(agent, queue, step):
+                pairs.append((contact.id, agent.id))
+    return pairs
 
 
 @SETTINGS
@@ -226,7 +235,7 @@ def test_decisions_are_deterministic_and_independent_of_input_order(snapshot, rn
 
 @SETTINGS
 @given(snapshots(), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30)), max_size=25))
-def test_event_sequences_never_double_assign_or_overfill(snapshot, events):
+def test_event_sequences_never_double_assign_overfill_or_leave_work_undone(snapshot, events):
     router = Router(snapshot, NOW)
     holder: dict[str, str] = {}
     now, extra = NOW, 0
@@ -252,6 +261,11 @@ def test_event_sequences_never_double_assign_or_overfill(snapshot, events):
                 decisions = []
         else:
             decisions = router.route(now)
+            agents = [router.agent(a) for a in agent_ids]
+            load = {a.id: Counter(a.load) for a in agents}
+            waiting = [c for q in snapshot.queues for c in router.waiting(q.id)]
+            queues_by_id = {q.id: q for q in snapshot.queues}
+            assert servable(waiting, agents, load, queues_by_id, snapshot.surge, now) == []
         for d in decisions:
             assert d.contact not in holder, "a contact was assigned twice"
             holder[d.contact] = d.agent
