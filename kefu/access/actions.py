@@ -115,6 +115,14 @@ def sign_in(session: Session, *, username: str, password: str, address: str | No
     return user
 
 
+def do_sign_out(session: Session, actor: Actor) -> None:
+    """End the user's console sessions everywhere: a copied cookie must not outlive signing out."""
+    user = session.get(User, actor.user_id)
+    if user is not None and actor.token_scopes is None:
+        user.session_version += 1
+        audit_by(session, actor, "sign_out", object_type="user", object_id=user.id)
+
+
 def check_change_password(session: Session, actor: Actor, *, current: str, new: str) -> User:
     """Change one's own password; every other session of the user ends (session_version is bumped)."""
     user = session.get(User, actor.user_id)

@@ -83,8 +83,9 @@ def post_sign_in(
     return _start_session(request, response, runtime, me, user.session_version)
 
 
-@router.post("/auth/sign-out", status_code=204, dependencies=[signed_in()])
-def post_sign_out(response: Response) -> None:
+@router.post("/auth/sign-out", status_code=204)
+def post_sign_out(response: Response, actor: Annotated[Actor, signed_in()], session: SessionDep) -> None:
+    actions.do_sign_out(session, actor)
     clear_session_cookies(response)
 
 

@@ -54,8 +54,11 @@ def test_state_changing_cookie_request_needs_the_csrf_token(client, factory):
     csrf = sign_in(client, user.username).json()["csrf_token"]
     assert client.post("/api/v1/auth/sign-out").status_code == 403
     assert client.post("/api/v1/auth/sign-out", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    stolen = client.cookies[SESSION_COOKIE]
     assert client.post("/api/v1/auth/sign-out", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert SESSION_COOKIE not in client.cookies
+    client.cookies.set(SESSION_COOKIE, stolen)  # a copy of the cookie dies with the sign-out
+    assert client.get("/api/v1/auth/me").status_code == 401
 
 
 def test_bearer_requests_need_no_csrf_token(client, factory):
