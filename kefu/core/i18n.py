@@ -103,4 +103,10 @@ def format_local(value: datetime, language: str, timezone: str, format: str = "m
     """An instant shown in the centre's time zone, in the reader's language."""
     if value.tzinfo is None:
         raise ValueError("value: must be timezone-aware (kefu stores UTC)")
-    return babel_format_datetime(value, format, tzinfo=ZoneInfo(timezone), locale=Locale.parse(language))
+    return babel_format_datetime(value, format, tzinfo=ZoneInfo(timezone), locale=_locale(language))
+
+
+@cache
+def _locale(language: str) -> Locale:
+    """Parsing a locale costs ten times the formatting itself, and a page formats dozens of times."""
+    return Locale.parse(language)

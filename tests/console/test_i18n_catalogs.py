@@ -18,7 +18,10 @@ from babel.messages.pofile import read_po
 from jinja2 import nodes
 
 from kefu.core import i18n
+from kefu.web.console import labels
 from kefu.web.console.rendering import TEMPLATE_DIR, environment
+
+CONSOLE_DIR = Path(labels.__file__).parent
 
 TEMPLATES = sorted(p.name for p in TEMPLATE_DIR.glob("*.html"))
 VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "label"}
@@ -79,8 +82,10 @@ def test_templates_show_no_untranslated_text(name: str):
 
 
 def _msgids() -> set[str]:
+    """What the templates and the console's Python (labels marked with N_) ask the catalog for."""
     options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
-    found = extract_from_dir(str(TEMPLATE_DIR), [("**.html", "jinja2")], options)
+    found = list(extract_from_dir(str(TEMPLATE_DIR), [("**.html", "jinja2")], options))
+    found += extract_from_dir(str(CONSOLE_DIR), [("**.py", "python")])
     return {message for _file, _line, message, _comments, _context in found}
 
 
@@ -112,3 +117,12 @@ def test_english_keeps_the_msgid_so_there_is_one_english_text():
 def test_po_files_are_the_only_catalogs():
     """Compiled in-process: a stale .mo next to the .po would never be read, so none is kept."""
     assert not list(Path(i18n.LOCALE_DIR).rglob("*.mo"))
+
+
+def test_labels_are_translated_and_unknown_codes_show_as_themselves():
+    table = labels.translated_labels(i18n.translations("zh_CN").gettext)
+    label = labels.label_filter(table)
+    assert label("webchat", "channel") == "网页在线"
+    assert label("fax", "channel") == "fax"
+    with pytest.raises(ValueError, match="kind"):
+        label("webchat", "colour")

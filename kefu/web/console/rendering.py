@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kefu.access.permissions import Permission
 from kefu.core import clock, i18n
 from kefu.core.clock import as_utc
+from kefu.web.console.labels import label_filter, translated_labels
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGE_COOKIE = "kefu_lang"
@@ -36,7 +37,9 @@ def environment(language: str, timezone: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    translations = i18n.translations(language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["label"] = label_filter(translated_labels(translations.gettext))
     locale = Locale.parse(language)
     env.filters["local_time"] = lambda value, format="medium": (
         "" if value is None else i18n.format_local(as_utc(value), language, timezone, format)

@@ -1,0 +1,117 @@
+"""Console: server time of the inbox and the conversation page over the demo centre, against a real server.
+
+One client sends requests one after another (no concurrency), so each latency is the server's time plus
+loopback. The reference, measured the same way in the same run, is GET /healthz (no auth, no database,
+no template), so the ratio shows what signing in, scoped queries and rendering cost on top.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from bench.report import Row
+from bench.server import kefu_server
+from kefu.access.models import User
+from kefu.channels.models import Conversation
+from kefu.core.config import Settings
+from kefu.core.runtime import open_runtime
+
+PASSWORD = "kefu-demo"
+
+
+def _demo(data_dir: Path) -> tuple[str, list[str]]:
+    """Generate the demo; return the busiest agent and the public ids of their conversations."""
+    subprocess.run(
+        [sys.executable, "-m", "kefu.cli", "demo", "--data-dir", str(data_dir), "--no-serve"],
+        check=True,
+        capture_output=True,
+    )
+    runtime = open_runtime(Settings(data_dir=data_dir), run_migrations=False)
+    with runtime.sessions() as session:
+        count = func.count(Conversation.id)
+        username = session.execute(
+            select(User.username)
+            .join(Conversation, Conversation.agent_id == User.id)
+            .group_by(User.username)
+            .order_by(count.desc())
+            .limit(1)
+        ).scalar_one()
+        ids = session.scalars(
+            select(Conversation.public_id)
+            .join(User, User.id == Conversation.agent_id)
+            .where(User.username == username)
+        ).all()
+    runtime.close()
+    return username, list(ids)
+
+
+def _sign_in(client: httpx.Client, username: str) -> None:
+    response = client.post("/sign-in", data={"username": username, "password": PASSWORD})
+    if "kefu_session" not in client.cookies:
+        raise RuntimeError(f"sign-in as {username} failed: {response.status_code}")
+
+
+def _latencies(client: httpx.Client, paths: list[str], count: int) -> list[float]:
+    client.get(paths[0])  # warm-up: templates compiled, catalog loaded, connection open
+    out = []
+    for i in range(count):
+        started = time.perf_counter()
+        response = client.get(paths[i % len(paths)])
+        if response.status_code != 200:
+            raise RuntimeError(f"{paths[i % len(paths)]}: {response.status_code}")
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _p(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+
+def _row(figure: str, values: list[float], health: list[float]) -> Row:
+    p95 = _p(values, 0.95)
+    return Row(
+        figure,
+        p95,
+        "ms p95",
+        reference="GET /healthz p95, same client",
+        ratio=p95 / _p(health, 0.95),
+        target="< 50 ms p95",
+        notes=f"p50 {statistics.median(values) * 1000:.1f} ms; {len(values)} requests",
+    )
+
+
+def run(quick: bool) -> list[Row]:
+    count = 40 if quick else 400
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "demo"
+        username, conversations = _demo(data_dir)
+        with kefu_server(data_dir) as base:
+            with httpx.Client(base_url=base, timeout=30) as anonymous:
+                health = _latencies(anonymous, ["/healthz"], count)
+            with httpx.Client(base_url=base, timeout=30) as agent:
+                _sign_in(agent, username)
+                inbox = _latencies(agent, ["/console"], count)
+                pages = [f"/console/conversations/{c}" for c in conversations]
+                conversation = _latencies(agent, pages, count)
+            with httpx.Client(base_url=base, timeout=30) as supervisor:
+                _sign_in(supervisor, "supervisor")
+                centre_inbox = _latencies(supervisor, ["/console"], count)
+                wallboard = _latencies(supervisor, ["/console/wallboard/panel"], count)
+    return [
+        _row(f"inbox GET /console, agent ({len(conversations)} conversations)", inbox, health),
+        _row("conversation page GET /console/conversations/{id}, agent", conversation, health),
+        _row("inbox GET /console, supervisor (whole centre in scope)", centre_inbox, health),
+        _row("wallboard panel GET /console/wallboard/panel (today's figures)", wallboard, health),
+        Row(
+            "GET /healthz", _p(health, 0.95), "ms p95", notes=f"p50 {statistics.median(health) * 1000:.2f} ms"
+        ),
+    ]

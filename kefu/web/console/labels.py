@@ -1,0 +1,58 @@
+"""The console's words for the glossary's codes (channels, statuses, senders, presence, tiers) (pure).
+
+Kept as data rather than template macros: each environment translates the table once, so a page of fifty
+rows looks its labels up instead of calling gettext hundreds of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for the catalog (Babel extracts N_ calls); translated when the table is built."""
+    return message
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "channel": {
+        "webchat": N_("Web chat"),
+        "email": N_("E-mail"),
+        "voice": N_("Voice"),
+        "app": N_("App"),
+        "social": N_("Social"),
+        "api": N_("API"),
+    },
+    "status": {
+        "bot": N_("With the bot"),
+        "queued": N_("Waiting"),
+        "active": N_("In progress"),
+        "ended": N_("Ended"),
+    },
+    "sender": {"customer": N_("Customer"), "agent": N_("Agent"), "bot": N_("Bot"), "system": N_("System")},
+    "presence": {
+        "available": N_("Available"),
+        "busy": N_("Busy"),
+        "after_contact_work": N_("After-contact work"),
+        "break": N_("Break"),
+        "training": N_("Training"),
+        "offline": N_("Offline"),
+    },
+    "break_reason": {"rest": N_("Rest"), "meal": N_("Meal"), "meeting": N_("Meeting"), "other": N_("Other")},
+    "tier": {"new": N_("New"), "active": N_("Active"), "high_value": N_("High value"), "vip": N_("VIP")},
+}
+
+
+def translated_labels(translate: Callable[[str], str]) -> dict[str, dict[str, str]]:
+    return {kind: {code: translate(msgid) for code, msgid in codes.items()} for kind, codes in LABELS.items()}
+
+
+def label_filter(table: dict[str, dict[str, str]]) -> Callable[[str, str], str]:
+    """`{{ code|label("channel") }}`: the reader's word for a code; an unknown code shows as itself."""
+
+    def label(code: str, kind: str) -> str:
+        if kind not in table:
+            raise ValueError(f"kind: {kind!r} is not one of {', '.join(table)}")
+        return table[kind].get(code, code)
+
+    return label
