@@ -69,7 +69,7 @@ class Decision:
 
 
 class Router:
-    """In-memory routing state rebuilt from a snapshot; all methods are pure given their arguments."""
+    """In-memory routing state rebuilt from a snapshot: no I/O, no clock, deterministic."""
 
     def __init__(self, snapshot: Snapshot, now: float) -> None:
         self._skills = snapshot.skills
@@ -186,9 +186,15 @@ class Router:
     def set_presence(
         self, agent_id: str, target: Presence | str, now: float, reason: str | None = None
     ) -> list[Decision]:
+        """The agent (or a supervisor) changed presence; refusals raise `TransitionError`/`CapacityError`."""
         self._tick(now)
         self._store(presence.change_presence(self.agent(agent_id), target, now, reason), now)
         return self._advance(now) + self._fill(agent_id, now)
+
+    def auto_away(self, agent_id: str, now: float) -> None:
+        """The agent's console disconnected: no new contacts until they come back."""
+        self._tick(now)
+        self._store(presence.auto_away(self.agent(agent_id), now), now)
 
     def set_surge(self, surge: bool, now: float) -> list[Decision]:
         """Surge mode on or off: reserve agents become routable or stop receiving contacts."""
@@ -235,7 +241,11 @@ class Router:
         self._install_queue(queue)
 
     def transfer_to_agent(self, contact: WaitingContact, agent_id: str, now: float) -> Decision:
-        """A person hands the contact to a named agent: capacity is checked, skills are not (their call)."""
+        """A person hands the contact to a named agent: capacity is checked, skills are not (their call).
+
+        The contact may be waiting (it leaves its queue) or held by another agent, whom the caller
+        releases; the decision records reason `transfer_to_agent`.
+        """
         queue = self.queue(contact.queue)
         agent = self.agent(agent_id)
         self._tick(now)

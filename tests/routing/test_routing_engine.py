@@ -384,3 +384,11 @@ def test_a_new_queue_admits_only_agents_who_qualify():
     assert r.offer(contact("c", queue="hard"), NOW) == []  # novice lacks the level, expert the channel
     r.upsert_queue(queue(id="mail", channel="email", skills={"billing": 4}))
     assert only(r.offer(contact("m", queue="mail", channel="email"), NOW)).agent == "expert"
+
+
+def test_auto_away_stops_routing_to_the_agent_until_it_comes_back():
+    r = router([agent("a")], [queue()])
+    r.auto_away("a", NOW)
+    assert r.agent("a").break_reason == "console_disconnected"
+    assert r.offer(contact("c"), NOW) == []
+    assert only(r.set_presence("a", "available", NOW + 1)).contact == "c"
