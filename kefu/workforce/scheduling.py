@@ -22,6 +22,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from kefu.workforce.errors import WorkforceInputError
+from kefu.workforce.roster_greedy import greedy_roster
 from kefu.workforce.shifts import (
     DAY_MINUTES,
     Agent,
@@ -103,8 +104,8 @@ def plan_headcount(
         status=status,
         heads=values,
         coverage=values @ cover,
-        under=int(sum(solver.value(v) for v in under)),
-        over=int(sum(solver.value(v) for v in over)),
+        under=int(np.maximum(need - values @ cover, 0).sum()),
+        over=int(np.maximum(values @ cover - need, 0).sum()),
         wall_seconds=solver.wall_time,
     )
 
@@ -123,11 +124,12 @@ def build_roster(
     model = cp_model.CpModel()
     x = _shift_vars(model, problem, templates, days)
     _agent_rules(model, x, problem, templates, days)
-    cells, breaks = _cover(model, x, problem, templates, days, per_day)
+    cells, group_heads, breaks = _cover(model, x, problem, templates, days, per_day)
     need = {(q, p): int(problem.required[q].reshape(-1)[p]) for q, p in cells}
     under, over = _penalties(model, cells, need, len(problem.agents))
     fairness = _fairness(model, x, problem, templates)
     _lexicographic(model, under, over, len(cells) * len(problem.agents), fairness)
+    _warm_start(model, x, (group_heads, breaks), problem, templates, (need, under, over, fairness[0]))
     solver, status = _solve(model, time_limit_seconds, workers, progress)
     if status not in ("OPTIMAL", "FEASIBLE"):
         raise WorkforceInputError("time_limit_seconds", f"no roster found ({status}); allow more time")
@@ -139,11 +141,59 @@ def build_roster(
         status=status,
         assignments=assignments,
         coverage={q: c.reshape(days, per_day) for q, c in coverage.items()},
-        under=int(sum(solver.value(v) for v in under)),
-        over=int(sum(solver.value(v) for v in over)),
+        # From the cover itself: a stopped search may leave both slack variables of a cell positive.
+        under=sum(max(need[k] - solver.value(e), 0) for k, e in cells.items()),
+        over=sum(max(solver.value(e) - need[k], 0) for k, e in cells.items()),
         required_total=int(sum(need.values())),
         wall_seconds=solver.wall_time,
     )
+
+
+def _warm_start(
+    model: cp_model.CpModel,
+    x: dict[Key, cp_model.IntVar],
+    groups: tuple[Heads, BreakCounts],
+    problem: RosterProblem,
+    templates: dict[str, ShiftTemplate],
+    objective_parts: tuple[dict[tuple[str, int], int], list, list, cp_model.IntVar],
+) -> None:
+    """Hint every variable from the greedy roster, breaks spread evenly over their windows.
+
+    A complete hint is a solution CP-SAT accepts at once, so its whole time limit goes to improving it;
+    a hint on the shifts alone left it still repairing breaks when a short limit ran out.
+    """
+    need, under, over, worst = objective_parts
+    group_heads, breaks = groups
+    step = problem.period_minutes
+    start = greedy_roster(problem.required, problem.agents, templates, problem.rules, step)
+    heads: dict[tuple[int, str, str], int] = defaultdict(int)
+    for (a, d, t, q), v in x.items():
+        on = start.get((a, d)) == (t, q)
+        model.add_hint(v, on)
+        heads[d, t, q] += on
+    for key, v in group_heads.items():
+        model.add_hint(v, heads[key])
+    cover = dict.fromkeys(need, 0)
+    horizon = len(need) // len(problem.required)
+    for (d, t, q), n in heads.items():
+        tpl = templates[t]
+        first = (d * DAY_MINUTES + tpl.start_minute) // step
+        for p in range(first, min(first + tpl.length // step, horizon)):
+            cover[q, p] += n
+        lengths = {b.name: b.length for b in tpl.breaks}
+        for name, counts in breaks.get((d, t, q), {}).items():
+            for i, (off, m) in enumerate(counts):
+                taken = n // len(counts) + (i < n % len(counts))
+                model.add_hint(m, taken)
+                for p in range(first + off // step, min(first + (off + lengths[name]) // step, horizon)):
+                    cover[q, p] -= taken
+    for key, u, o in zip(need, under, over, strict=True):
+        model.add_hint(u, max(need[key] - cover[key], 0))
+        model.add_hint(o, max(cover[key] - need[key], 0))
+    given = defaultdict(int)
+    for (a, _), (t, _) in start.items():
+        given[a] += templates[t].unpopular
+    model.add_hint(worst, max((a.prior_unpopular + given[a.agent_id] for a in problem.agents), default=0))
 
 
 def _plan_shape(required: Mapping[str, np.ndarray], step: int) -> tuple[int, int]:
@@ -217,6 +267,7 @@ def _forbidden_sequences(
 
 # Per (day, template, queue): per break name, (start offset, how many agents start it then).
 BreakCounts = dict[tuple[int, str, str], dict[str, list[tuple[int, cp_model.IntVar]]]]
+Heads = dict[tuple[int, str, str], cp_model.IntVar]  # agents on (day, template, queue)
 
 
 def _cover(
@@ -226,7 +277,7 @@ def _cover(
     templates: dict[str, ShiftTemplate],
     days: int,
     per_day: int,
-) -> tuple[dict[tuple[str, int], cp_model.LinearExpr], BreakCounts]:
+) -> tuple[dict[tuple[str, int], cp_model.LinearExpr], Heads, BreakCounts]:
     """Heads on the floor per queue and period: agents on shift minus those on a break then."""
     step = problem.period_minutes
     groups: dict[tuple[int, str, str], list[cp_model.IntVar]] = defaultdict(list)
@@ -234,12 +285,17 @@ def _cover(
         groups[d, t, q].append(v)
     terms: dict[tuple[str, int], list] = defaultdict(list)
     breaks: BreakCounts = defaultdict(dict)
+    group_heads: Heads = {}
     horizon = days * per_day
     for (d, t, q), vs in groups.items():
+        # One head count per group keeps each cover sum to a few terms instead of one per agent.
+        heads = model.new_int_var(0, len(vs), f"n_{d}_{t}_{q}")
+        model.add(heads == sum(vs))
+        group_heads[d, t, q] = heads
         tpl = templates[t]
         first = (d * DAY_MINUTES + tpl.start_minute) // step
         for p in range(first, min(first + tpl.length // step, horizon)):
-            terms[q, p].extend(vs)
+            terms[q, p].append(heads)
         for rule in tpl.breaks:
             counts = [
                 (off, model.new_int_var(0, len(vs), f"b_{d}_{t}_{q}_{rule.name}_{off}"))
@@ -250,9 +306,9 @@ def _cover(
                 start = first + off // step
                 for p in range(start, min(start + rule.length // step, horizon)):
                     terms[q, p].append(-m)
-            model.add(sum(m for _, m in counts) == sum(vs))
+            model.add(sum(m for _, m in counts) == heads)
     cells = {(q, p): sum(terms.get((q, p), [])) for q in problem.required for p in range(horizon)}
-    return cells, breaks
+    return cells, group_heads, breaks
 
 
 def _fairness(
