@@ -9,16 +9,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from kefu.core.errors import Conflict, InvalidInput, NotFound
 from kefu.core.events import Event, send_event_on_commit
 from kefu.routing import presence as presence_rules
 from kefu.routing.engine import Decision, Router
-from kefu.routing.models import AgentPresence, Queue, QueueEntry, RoutingDecision
+from kefu.routing.errors import UnknownSkillError
+from kefu.routing.models import (
+    AgentPresence,
+    AgentProfile,
+    AgentSkill,
+    Queue,
+    QueueEntry,
+    RoutingDecision,
+    Skill,
+)
 from kefu.routing.pool import Candidate
-from kefu.routing.snapshot import agent_states, load_snapshot, seconds
+from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, seconds
 from kefu.routing.state import STRATEGIES, AgentState, Presence
 
 WALLBOARD = None  # events for everyone watching queues (wallboards, queue counters)
@@ -124,7 +133,8 @@ def _save_presence(session: Session, agent: AgentState, now: datetime) -> None:
 
 def route_waiting(session: Session, now: datetime, surge: bool = False) -> list[QueueEntry]:
     """One routing round: give waiting contacts to free agents, recording why; returns the entries claimed."""
-    router = Router(load_snapshot(session, surge), seconds(now))
+    snapshot = load_snapshot(session, surge)
+    router = Router(snapshot, seconds(now))
     requires_acceptance = {
         code: flag for code, flag in session.execute(select(Queue.code, Queue.requires_acceptance))
     }
@@ -157,7 +167,20 @@ def route_waiting(session: Session, now: datetime, surge: bool = False) -> list[
                 recipients=(int(decision.agent),),
             ),
         )
+    _end_expired_after_contact_work(session, snapshot.agents, {int(e.agent_id) for e in claimed}, now)
     return claimed
+
+
+def _end_expired_after_contact_work(
+    session: Session, agents: tuple[AgentState, ...], skip: set[int], now: datetime
+) -> None:
+    """Show agents whose after-contact-work timer ran out as available again (the engine already routes
+    to them); agents given a contact in this round were saved with their new state already."""
+    for agent in agents:
+        if agent.presence is Presence.AFTER_CONTACT_WORK and int(agent.id) not in skip:
+            expired = presence_rules.expire_after_contact_work(agent, seconds(now))
+            if expired.presence is not Presence.AFTER_CONTACT_WORK:
+                _save_presence(session, expired, now)
 
 
 def _entry_for_agent(session: Session, entry_id: int, agent_id: int, status: str) -> QueueEntry:
@@ -370,3 +393,76 @@ def _transfer_to_agent(
         ),
     )
     return entry
+
+
+def _check_skills(session: Session, codes: set[str]) -> dict[str, int]:
+    known = {code: skill_id for code, skill_id in session.execute(select(Skill.code, Skill.id))}
+    for code in sorted(codes - set(known)):
+        raise UnknownSkillError(code)
+    return known
+
+
+def check_create_queue(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    channel: str,
+    strategy: str,
+    required_skills: dict[str, int],
+    language: str | None = None,
+    overflow_steps: list[dict[str, Any]] | None = None,
+    sticky: dict[str, Any] | None = None,
+    requires_acceptance: bool = False,
+    team_id: int | None = None,
+) -> Queue:
+    _check_skills(session, set(required_skills))
+    queue = Queue(
+        code=code,
+        name=name,
+        channel=channel,
+        language=language,
+        strategy=strategy,
+        required_skills=[{"skill": s, "min_level": lvl} for s, lvl in sorted(required_skills.items())],
+        overflow_steps=overflow_steps or [],
+        sticky=sticky or {},
+        requires_acceptance=requires_acceptance,
+        team_id=team_id,
+    )
+    queue_config(queue)  # the engine's own validation: names the field and the reason (422)
+    if session.scalar(select(Queue.id).where(Queue.code == code)) is not None:
+        raise Conflict(f"queue {code!r} exists", code="queue_exists")
+    session.add(queue)
+    session.flush()
+    send_event_on_commit(session, Event("routing.queue_changed", {"queue": code}, WALLBOARD))
+    return queue
+
+
+def check_set_routing_profile(
+    session: Session,
+    user_id: int,
+    *,
+    skills: dict[str, int],
+    channel_capacity: dict[str, int],
+    max_concurrent: int,
+    languages: list[str],
+    now: datetime,
+) -> AgentState:
+    """Replace an agent's skills and capacity; capacity below what the agent holds now is refused (409)."""
+    known = _check_skills(session, set(skills))
+    agents = agent_states(session, [user_id])
+    if user_id not in agents:
+        raise NotFound(f"agent {user_id} not found", code="unknown_agent")
+    changed = presence_rules.set_capacity(agents[user_id], channel_capacity, max_concurrent)
+    profile = session.get(AgentProfile, user_id)
+    profile.channel_capacity, profile.max_concurrent, profile.languages = (
+        channel_capacity,
+        max_concurrent,
+        languages,
+    )
+    session.execute(delete(AgentSkill).where(AgentSkill.user_id == user_id))
+    session.add_all(
+        AgentSkill(user_id=user_id, skill_id=known[code], level=level) for code, level in skills.items()
+    )
+    send_event_on_commit(session, Event("routing.presence", {"agent": user_id}, WALLBOARD))
+    return changed

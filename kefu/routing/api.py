@@ -217,3 +217,70 @@ def decisions(
         DecisionOut.model_validate(d, from_attributes=True)
         for d in access.decisions_for_contact(session, contact_kind, contact_id)
     ]
+
+
+class QueueIn(BaseModel):
+    code: str = Field(pattern=r"^[a-z0-9_]{2,60}$")
+    name: str = Field(min_length=1, max_length=120)
+    channel: Literal["webchat", "email", "voice", "app", "social", "api", "ticket"]
+    strategy: Literal["skill_first", "idle_first"] = "skill_first"
+    required_skills: dict[str, int] = Field(
+        default_factory=dict, description="skill code -> minimum level 1-5"
+    )
+    language: str | None = None
+    overflow_steps: list[dict] = Field(default_factory=list)
+    sticky: dict = Field(default_factory=dict)
+    requires_acceptance: bool = False
+    team_id: int | None = None
+
+
+class RoutingProfileIn(BaseModel):
+    skills: dict[str, int] = Field(description="skill code -> level 1-5")
+    channel_capacity: dict[str, int] = Field(
+        description="concurrent contacts per channel, e.g. voice 1, webchat 3"
+    )
+    max_concurrent: int = Field(ge=0, le=50)
+    languages: list[str] = Field(default_factory=list)
+
+
+class RoutingProfileOut(BaseModel):
+    agent_id: int
+    skills: dict[str, int]
+    channel_capacity: dict[str, int]
+    max_concurrent: int
+
+
+@router.post(
+    "/queues",
+    response_model=QueueStatusOut,
+    status_code=201,
+    dependencies=[require(Permission.routing_manage)],
+)
+def create_queue(body: QueueIn, session: SessionDep) -> QueueStatusOut:
+    actions.check_create_queue(session, **body.model_dump())
+    return next(
+        QueueStatusOut(**vars(s)) for s in access.queue_statuses(session, clock.now()) if s.code == body.code
+    )
+
+
+@router.put(
+    "/agents/{agent_id}/routing-profile",
+    response_model=RoutingProfileOut,
+    dependencies=[require(Permission.routing_manage)],
+)
+def set_routing_profile(
+    agent_id: int, body: RoutingProfileIn, session: SessionDep, actor: CurrentActor
+) -> RoutingProfileOut:
+    """Skills and capacity of an agent; lowering capacity below what the agent holds now is a 409."""
+    if (
+        not _may_set_presence(actor, access.agent_team(session, agent_id), agent_id)
+        or actor.user_id == agent_id
+    ):
+        raise NotFound(f"agent {agent_id} not found", code="unknown_agent")
+    state = actions.check_set_routing_profile(session, agent_id, now=clock.now(), **body.model_dump())
+    return RoutingProfileOut(
+        agent_id=agent_id,
+        skills=dict(body.skills),
+        channel_capacity=dict(state.capacity),
+        max_concurrent=state.max_total,
+    )

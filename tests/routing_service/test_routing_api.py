@@ -270,3 +270,69 @@ def test_snapshot_is_rebuilt_from_the_database_alone(runtime, factory, centre):
     assert first == second and len(first) == 1
     with runtime.sessions() as session:
         assert session.scalars(select(QueueEntry.status)).all() == ["assigned"]
+
+
+def test_after_contact_work_ends_by_itself(runtime, factory, centre, frozen_clock):
+    queue = centre.queue()
+    agent = centre.agent()
+    with runtime.sessions() as session, session.begin():
+        entry = actions.do_enqueue(
+            session, contact_kind="conversation", contact_id=3, queue_code=queue, now=clock.now()
+        )
+    with runtime.sessions() as session, session.begin():
+        actions.route_waiting(session, clock.now())
+        actions.do_release(session, entry.id, clock.now(), acw_seconds=30)
+    frozen_clock.advance(seconds=31)
+    with runtime.sessions() as session, session.begin():
+        actions.route_waiting(session, clock.now())
+    with runtime.sessions() as session:
+        assert session.get(AgentPresence, agent.id).state == "available"
+
+
+def test_queues_and_profiles_are_validated_naming_the_problem(client, factory, centre):
+    supervisor = factory.auth(factory.user(Role.supervisor))
+    body = {
+        "code": "voice_vip",
+        "name": "VIP line",
+        "channel": "voice",
+        "required_skills": {"orders": 3},
+        "overflow_steps": [{"after_seconds": 30, "min_level": 1}],
+    }
+    created = client.post("/api/v1/queues", json=body, headers=supervisor)
+    assert created.status_code == 201 and created.json()["waiting"] == 0
+    assert client.post("/api/v1/queues", json=body, headers=supervisor).status_code == 409
+    unknown_skill = client.post(
+        "/api/v1/queues", json={**body, "code": "q2", "required_skills": {"golf": 2}}, headers=supervisor
+    )
+    assert unknown_skill.status_code == 422 and "golf" in unknown_skill.json()["message"]
+    bad_level = client.post(
+        "/api/v1/queues", json={**body, "code": "q3", "required_skills": {"orders": 9}}, headers=supervisor
+    )
+    assert bad_level.status_code == 422 and "orders" in bad_level.json()["message"]
+    agent = centre.agent()
+    url = f"/api/v1/agents/{agent.id}/routing-profile"
+    profile = {
+        "skills": {"orders": 4, "lang_en": 2},
+        "channel_capacity": {"webchat": 2, "voice": 1},
+        "max_concurrent": 3,
+    }
+    assert client.put(url, json=profile, headers=supervisor).json()["skills"] == {"orders": 4, "lang_en": 2}
+    wrong = client.put(url, json={**profile, "skills": {"chess": 1}}, headers=supervisor)
+    assert wrong.status_code == 422 and "chess" in wrong.json()["message"]
+    nobody = client.put("/api/v1/agents/99999/routing-profile", json=profile, headers=supervisor)
+    assert nobody.status_code == 404
+
+
+def test_capacity_cannot_drop_below_what_the_agent_holds(client, factory, centre):
+    queue = centre.queue()
+    agent = centre.agent(capacity={"webchat": 3})
+    supervisor = factory.auth(factory.user(Role.supervisor))
+    for n in (1, 2):
+        enqueue(client, supervisor, queue, n)
+    client.post("/api/v1/routing/round", headers=supervisor)
+    lowered = client.put(
+        f"/api/v1/agents/{agent.id}/routing-profile",
+        headers=supervisor,
+        json={"skills": {"orders": 3}, "channel_capacity": {"webchat": 1}, "max_concurrent": 5},
+    )
+    assert lowered.status_code == 409 and "webchat" in lowered.json()["message"]
