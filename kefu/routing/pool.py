@@ -6,8 +6,9 @@ k also qualifies at every later step; each member is stored with the first step 
 
 Heap entries start with that step, so agents who meet the stricter requirement always come first and
 a contact at step s simply stops at the first entry whose step exceeds s. Entries are never updated in
-place: any change to an agent bumps its version and pushes a fresh entry; outdated entries (old version,
-agent full or not routable) are dropped when they surface. This keeps every operation O(log n).
+place: any change to an agent bumps its version; an agent whose rank may have improved gets a fresh
+entry, one who only got worse is re-keyed when its entry surfaces, and entries of agents that are full
+or not routable are dropped when they surface. Every operation stays O(log n).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ class QueuePool:
         """Make `entry` its agent's live entry; any older one becomes dead."""
         heapq.heappush(self.heap, entry)
         self.live[entry[4]] = entry[5]
-        if len(self.heap) > 2 * len(self.live) + 64:
+        if len(self.heap) > 2 * len(self.live) + 64:  # mostly dead entries: rebuild, amortised O(1)
             self.heap = [e for e in self.heap if self.live.get(e[4]) == e[5]]
             heapq.heapify(self.heap)
 
