@@ -337,3 +337,28 @@ def test_no_contact_starves_while_agents_keep_serving(n_agents, backlog, arrival
     bound = (max(bases) - min(bases)) * ageing + (math.ceil(backlog / n_agents) + 2) * dt
     for cid, contact in enqueued.items():
         assert served_at[cid] - contact.enqueued_at <= bound, cid
+
+
+@SETTINGS
+@given(snapshots())
+def test_repeated_rounds_serve_every_contact_an_agent_can_serve(snapshot):
+    """Agents finish each contact at once; every contact some agent could ever take gets served."""
+    router, now, served = Router(snapshot, NOW), NOW, set()
+    for _ in range(len(snapshot.contacts) + 20):  # + overflow (≤ 600 s) and sticky waits (≤ 300 s)
+        pending = router.route(now)
+        while pending:
+            decision = pending.pop()
+            served.add(decision.contact)
+            pending += router.release(decision.agent, decision.channel, now)
+        now += 60.0
+    queues_by_id = {q.id: q for q in snapshot.queues}
+    for contact in snapshot.contacts:
+        queue = queues_by_id[contact.queue]
+        able = [
+            a
+            for a in snapshot.agents
+            if takes_contacts(a, snapshot.surge, now=NOW + 3600)
+            and has_room(a, Counter(a.load), queue.channel)
+            and qualifies(a, queue, len(queue.overflow))
+        ]
+        assert contact.id in served or not able, (contact.id, [a.id for a in able])
