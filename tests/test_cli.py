@@ -9,24 +9,30 @@ from kefu.cli import app
 runner = CliRunner()
 
 
-def _commands(typer_app):
+def _command_paths(group=None, prefix=()):
+    """Every command and sub-command of the CLI, e.g. ("bot", "evaluate")."""
+    import click
     import typer.main
 
-    group = typer.main.get_command(typer_app)
-    return sorted(group.commands)
+    group = group or typer.main.get_command(app)
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*prefix, name))
 
 
-@pytest.mark.parametrize("command", ["serve", "demo", "migrate", "createadmin", "version"])
-def test_every_command_has_help(command):
-    result = runner.invoke(app, [command, "--help"])
+@pytest.mark.parametrize("path", list(_command_paths()), ids=" ".join)
+def test_every_command_has_help(path):
+    result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
 
 
 def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in _commands(app):
-        assert command in result.output
+    for path in _command_paths():
+        if len(path) == 1:
+            assert path[0] in result.output
 
 
 def test_version():
