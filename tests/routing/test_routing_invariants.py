@@ -19,7 +19,7 @@ from kefu.routing.state import TIERS, AgentState, OverflowStep, QueueConfig, Sti
 NOW = 10_000.0
 SKILLS = ("s1", "s2", "s3")
 CHANNELS = ("voice", "webchat")
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
