@@ -6,6 +6,7 @@ its reason, then publish events after commit. State lives only in the database, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,22 @@ from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, sec
 from kefu.routing.state import STRATEGIES, AgentState, Presence
 
 WALLBOARD = None  # events for everyone watching queues (wallboards, queue counters)
+
+# What the owning domain does, in the same transaction, when routing gives it an agent:
+# (session, contact id, agent id, now). Domains register here, so routing never imports them.
+ContactAssigned = Callable[[Session, int, int, datetime], None]
+_assignment_hooks: dict[str, ContactAssigned] = {}
+
+
+def on_contact_assigned(contact_kind: str, hook: ContactAssigned) -> None:
+    """Register the domain that owns `contact_kind` (e.g. channels for "conversation")."""
+    _assignment_hooks[contact_kind] = hook
+
+
+def _assigned(session: Session, entry: QueueEntry, now: datetime) -> None:
+    hook = _assignment_hooks.get(entry.contact_kind)
+    if hook is not None and entry.agent_id is not None:
+        hook(session, entry.contact_id, entry.agent_id, now)
 
 
 def queue_by_code(session: Session, code: str) -> Queue:
@@ -152,6 +169,8 @@ def route_waiting(session: Session, now: datetime, surge: bool = False) -> list[
         _save_presence(session, router.agent(decision.agent), now)
         entry = session.get(QueueEntry, int(decision.contact))
         claimed.append(entry)
+        if status == "assigned":
+            _assigned(session, entry, now)
         send_event_on_commit(
             session,
             Event(
@@ -203,6 +222,7 @@ def do_accept_offer(session: Session, entry_id: int, agent_id: int, now: datetim
     if not won:
         raise Conflict(f"offer {entry_id} was already answered", code="offer_not_open")
     session.refresh(entry)
+    _assigned(session, entry, now)
     send_event_on_commit(
         session,
         Event(
@@ -372,6 +392,7 @@ def _transfer_to_agent(
     previous = entry.agent_id
     entry.agent_id = to_agent
     _save_presence(session, taken, now)
+    _assigned(session, entry, now)
     session.add(
         RoutingDecision(
             entry_id=entry.id,
@@ -466,3 +487,10 @@ def check_set_routing_profile(
     )
     send_event_on_commit(session, Event("routing.presence", {"agent": user_id}, WALLBOARD))
     return changed
+
+
+def queue_for_channel(session: Session, channel: str, language: str | None = None) -> Queue | None:
+    """The queue a new contact on `channel` enters when nothing more specific chose one:
+    the first queue of that channel in the customer's language, else the first of that channel."""
+    queues = session.scalars(select(Queue).where(Queue.channel == channel).order_by(Queue.id)).all()
+    return next((q for q in queues if q.language == language), queues[0] if queues else None)

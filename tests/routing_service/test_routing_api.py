@@ -336,3 +336,31 @@ def test_capacity_cannot_drop_below_what_the_agent_holds(client, factory, centre
         json={"skills": {"orders": 3}, "channel_capacity": {"webchat": 1}, "max_concurrent": 5},
     )
     assert lowered.status_code == 409 and "webchat" in lowered.json()["message"]
+
+
+def test_owning_domain_hears_of_assignments_in_the_same_transaction(runtime, centre):
+    queue = centre.queue()
+    agent = centre.agent()
+    heard = []
+    actions.on_contact_assigned(
+        "test_contact",
+        lambda session, contact, agent_id, now: heard.append((contact, agent_id, session.in_transaction())),
+    )
+    with runtime.sessions() as session, session.begin():
+        actions.do_enqueue(
+            session, contact_kind="test_contact", contact_id=77, queue_code=queue, now=clock.now()
+        )
+    with runtime.sessions() as session, session.begin():
+        actions.route_waiting(session, clock.now())
+    assert heard == [(77, agent.id, True)]
+
+
+def test_default_queue_per_channel_prefers_the_customer_language(runtime, centre):
+    centre.queue(code="chat_zh", language="zh_CN")
+    centre.queue(code="chat_en", language="en")
+    centre.queue(code="phone", channel="voice")
+    with runtime.sessions() as session:
+        assert actions.queue_for_channel(session, "webchat", "en").code == "chat_en"
+        assert actions.queue_for_channel(session, "webchat", "fr").code == "chat_zh"
+        assert actions.queue_for_channel(session, "voice").code == "phone"
+        assert actions.queue_for_channel(session, "email") is None
