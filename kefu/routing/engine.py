@@ -29,7 +29,7 @@ from kefu.routing.errors import (
     UnknownQueueError,
     UnknownSkillError,
 )
-from kefu.routing.ewt import QueueLoad
+from kefu.routing.ewt import QueueLoad, estimate_wait
 from kefu.routing.index import SkillIndex
 from kefu.routing.line import Key, WaitingLine
 from kefu.routing.pool import Candidate, QueuePool, qualifying_step, skill_match
@@ -142,6 +142,11 @@ class Router:
             slots += min(agent.capacity[queue.channel], agent.max_total) / sharing
             busy += agent.load.get(queue.channel, 0) / sharing
         return QueueLoad(waiting=len(self._lines[queue_id]), slots=slots, busy=min(busy, slots))
+
+    def estimated_wait(self, contact_id: str, aht_seconds: float) -> float | None:
+        """EWT for a waiting contact from its position and its queue's load (see `ewt`)."""
+        _, contact = self._entry(contact_id)
+        return estimate_wait(self.position(contact_id), self.queue_load(contact.queue), aht_seconds)
 
     # ----- events ------------------------------------------------------------------------------------
 

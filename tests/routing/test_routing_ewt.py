@@ -72,3 +72,4 @@ def test_router_positions_and_queue_load_feed_the_estimate():
     load = router.queue_load("q")
     assert (load.waiting, load.busy) == (3, 1.0)
     assert estimate_wait(router.position("c2"), load, 300) == pytest.approx(300.0)
+    assert router.estimated_wait("c4", 300) == pytest.approx(900.0)  # third in line, one busy place
