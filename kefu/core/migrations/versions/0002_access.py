@@ -1,4 +1,4 @@
-"""access: sign-in throttling, permission change requests, audit log, token expiry
+"""access: sign-in throttling, permission change requests, audit log, token expiry, scope indexes
 
 Revision ID: 0002_access
 Revises: 0001
@@ -74,9 +74,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_entries_actor_id"), "audit_entries", ["actor_id"])
     op.create_index(op.f("ix_audit_entries_action"), "audit_entries", ["action"])
     op.create_index("ix_audit_entries_object", "audit_entries", ["object_type", "object_id"])
+    # The data scopes list an agent's or a team's tickets newest first straight from these indexes.
+    op.create_index("ix_tickets_assignee_id_id", "tickets", ["assignee_id", "id"])
+    op.create_index("ix_tickets_team_id_id", "tickets", ["team_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_team_id_id", table_name="tickets")
+    op.drop_index("ix_tickets_assignee_id_id", table_name="tickets")
     op.drop_table("audit_entries")
     op.drop_table("permission_change_requests")
     op.drop_table("sign_in_failures")
