@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     routing_interval_seconds: float = Field(
         default=1.0, ge=0, description="routing rounds at least this often (0 turns the routing leader off)"
     )
+    sla_sweep_interval_seconds: float = Field(
+        default=5.0, ge=0, description="SLA sweeps this often (0 turns the SLA sweeper off)"
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -15,7 +15,9 @@ from kefu.core.errors import NotFound
 from kefu.tickets.models import FollowUp, Handoff, Ticket, TicketEvent
 
 
-def access_ticket_by_id(session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False) -> Ticket:
+def access_ticket_by_id(
+    session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False
+) -> Ticket:
     """The ticket if the actor may see it; `for_update` locks the row (PostgreSQL) for a change."""
     query = select(Ticket).where(Ticket.id == ticket_id, ticket_scope(actor))
     ticket = session.scalar(query.with_for_update() if for_update else query)
@@ -68,7 +70,9 @@ def filtered_tickets(
     """`list_tickets` with the API's filters (status, type, SLA risk, team, assignee, customer)."""
     columns = ("type", "sla_state", "team_id", "assignee_id", "customer_id")
     conditions = [getattr(Ticket, c) == getattr(where, c) for c in columns if getattr(where, c) is not None]
-    query = ticket_page(ticket_scope(actor), *conditions, limit=limit, status=where.status, before_id=before_id)
+    query = ticket_page(
+        ticket_scope(actor), *conditions, limit=limit, status=where.status, before_id=before_id
+    )
     return session.scalars(query).all()
 
 

@@ -18,6 +18,8 @@ from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
 from kefu.routing import api as routing_api
 from kefu.routing.leader import RoutingLeader
+from kefu.tickets import api as tickets_api
+from kefu.tickets.sweeper import SlaSweeper
 from kefu.web import health
 from kefu.web.deps import require_by_method
 from kefu.web.errors import install_error_handlers
@@ -38,6 +40,13 @@ def api_router() -> APIRouter:
     router.include_router(channels_api.router)
     router.include_router(routing_api.router)
     router.include_router(voice_api.router)
+    router.include_router(
+        tickets_api.router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
+    )
+    router.include_router(
+        tickets_api.follow_up_router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
+    )
+    router.include_router(tickets_api.status_router)
     return router
 
 
@@ -48,12 +57,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or open_runtime(settings, run_migrations=settings.auto_migrate)
 
     leader = RoutingLeader(runtime, settings.routing_interval_seconds)
+    sweeper = SlaSweeper(runtime, settings.sla_sweep_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.routing_interval_seconds > 0:
             leader.start()
+        if settings.sla_sweep_interval_seconds > 0:
+            sweeper.start()
         yield
+        sweeper.stop()
         leader.stop()
         runtime.close()
 

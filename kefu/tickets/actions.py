@@ -1,0 +1,295 @@
+"""The only writers of tickets: create, edit, assign, change status, reply, escalate by hand.
+
+Every change keeps a `TicketEvent` in the history, recomputes the SLA risk and `due_at` (the sweep's
+selection), and announces itself after commit. Validation of plain values happens in `check_*`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.access.models import User
+from kefu.core.errors import Conflict, InvalidInput
+from kefu.core.events import Event, send_event_on_commit
+from kefu.core.ids import public_id
+from kefu.customers.models import Customer
+from kefu.routing.actions import do_enqueue
+from kefu.surveys.actions import do_create_survey
+from kefu.tickets import follow_ups
+from kefu.tickets.escalation import EscalationError, manual_escalation
+from kefu.tickets.escalations import escalate
+from kefu.tickets.kinds import Priority, Severity, TicketType
+from kefu.tickets.lifecycle import InvalidTransition, TicketStatus, check_transition, is_reopen
+from kefu.tickets.models import Ticket, TicketEvent
+from kefu.tickets.notify import watchers
+from kefu.tickets.policies import policy_book
+from kefu.tickets.sla import CHANNELS
+from kefu.tickets.timing import ESCALATION, moved_pauses, refresh_sla
+
+SUGGESTION_KINDS = ("product", "process", "service", "other")
+# A ticket this old is "long": the customer hears when it moves (progress notices).
+LONG_TICKET = timedelta(hours=24)
+EDITABLE = ("type", "severity", "category", "priority", "subject", "description", "custom_fields", "tags")
+EDITABLE += ("suggestion_kind",)
+
+
+def _choice(value: str, allowed: Any, field: str) -> str:
+    names = [str(v) for v in allowed]
+    if value not in names:
+        raise InvalidInput(f"{field}: {value!r} is not one of {', '.join(names)}", field=field)
+    return value
+
+
+def check_classification(fields: dict[str, Any]) -> dict[str, Any]:
+    """Type, severity, priority and suggestion kind as a consistent set: severity only for complaints
+    (normal unless said), a suggestion kind only for suggestions."""
+    type_ = _choice(fields["type"], TicketType, "type")
+    _choice(fields.get("priority") or "normal", Priority, "priority")
+    if type_ == "complaint":
+        fields["severity"] = _choice(fields.get("severity") or "normal", Severity, "severity")
+    elif fields.get("severity"):
+        raise InvalidInput("severity: only complaints have a severity", field="severity")
+    if type_ == "suggestion":
+        fields["suggestion_kind"] = _choice(
+            fields.get("suggestion_kind") or "other", SUGGESTION_KINDS, "suggestion_kind"
+        )
+    elif fields.get("suggestion_kind"):
+        raise InvalidInput("suggestion_kind: only suggestions have a kind", field="suggestion_kind")
+    return fields
+
+
+def user_or_refuse(session: Session, user_id: int, field: str) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise InvalidInput(f"{field}: no active user {user_id}", field=field)
+    return user
+
+
+def _record(
+    session: Session, ticket: Ticket, kind: str, actor_id: int | None, now: datetime, **data: Any
+) -> None:
+    session.add(TicketEvent(ticket_id=ticket.id, actor_id=actor_id, kind=kind, data=data, created_at=now))
+
+
+def _announce(session: Session, ticket: Ticket, kind: str, **data: Any) -> None:
+    payload = {"ticket": ticket.id, "public_id": ticket.public_id, "status": ticket.status, **data}
+    send_event_on_commit(session, Event(f"ticket.{kind}", payload, watchers(session, ticket)))
+
+
+def _touch(session: Session, ticket: Ticket, now: datetime) -> None:
+    ticket.updated_at = now
+    refresh_sla(ticket, policy_book(session), now)
+
+
+def do_create_ticket(
+    session: Session, *, fields: dict[str, Any], actor_id: int | None, now: datetime
+) -> Ticket:
+    """A new ticket with its SLA policy chosen; a major complaint reaches its escalation level at once."""
+    fields = check_classification(dict(fields))
+    _choice(fields["channel"], sorted(CHANNELS), "channel")
+    tier = session.scalar(select(Customer.tier).where(Customer.id == fields["customer_id"]))
+    if tier is None:
+        raise InvalidInput(f"customer_id: no customer {fields['customer_id']}", field="customer_id")
+    if fields.get("assignee_id") is not None:
+        assignee = user_or_refuse(session, fields["assignee_id"], "assignee_id")
+        fields["team_id"] = fields.get("team_id") or assignee.team_id
+    book = policy_book(session)
+    policy = book.choose(fields["channel"], fields["type"], fields.get("priority") or "normal", tier)
+    defaults = {"custom_fields": {}, "tags": [], "description": "", "priority": "normal"}
+    ticket = Ticket(
+        public_id=public_id(), status=TicketStatus.new.value, created_at=now, updated_at=now,
+        sla_policy=policy.name, sla_pauses=[], escalation_level="agent", sla_state="ok", reopen_count=0,
+        **{**defaults, **{k: v for k, v in fields.items() if v is not None}},
+    )  # fmt: skip
+    session.add(ticket)
+    session.flush()
+    _record(session, ticket, "created", actor_id, now, policy=policy.name, **_jsonable(fields))
+    if ticket.type == "complaint" and ticket.severity == "major":
+        escalate(session, ticket, ESCALATION.major_complaint_level, now, "major complaint", actor_id)
+    refresh_sla(ticket, book, now)
+    _announce(session, ticket, "created", customer=ticket.customer_id, channel=ticket.channel)
+    return ticket
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None and k not in ("description",)}
+
+
+def do_update_ticket(
+    session: Session, *, ticket: Ticket, changes: dict[str, Any], actor_id: int | None, now: datetime
+) -> Ticket:
+    """Change classification or content; the policy is chosen again when what chooses it changed."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: cannot be changed here", field=unknown[0])
+    merged = {k: getattr(ticket, k) for k in ("type", "severity", "priority", "suggestion_kind")}
+    for key in ("severity", "suggestion_kind"):
+        if "type" in changes and changes["type"] != ticket.type and key not in changes:
+            merged[key] = None  # a changed type drops the old type's own field unless it is given again
+    merged.update(changes)
+    checked = check_classification(merged)
+    diff = {}
+    for key, value in {**changes, **{k: checked.get(k) for k in ("severity", "suggestion_kind")}}.items():
+        if getattr(ticket, key) != value:
+            diff[key] = {"from": getattr(ticket, key), "to": value}
+            setattr(ticket, key, value)
+    if not diff:
+        return ticket
+    if {"type", "priority"} & set(diff):
+        tier = session.scalar(select(Customer.tier).where(Customer.id == ticket.customer_id)) or "active"
+        ticket.sla_policy = (
+            policy_book(session).choose(ticket.channel, ticket.type, ticket.priority, tier).name
+        )
+    _record(session, ticket, "updated", actor_id, now, changes=diff)
+    if diff.get("severity", {}).get("to") == "major":
+        escalate(session, ticket, ESCALATION.major_complaint_level, now, "major complaint", actor_id)
+    _touch(session, ticket, now)
+    _announce(session, ticket, "updated", fields=sorted(diff))
+    return ticket
+
+
+def do_assign_ticket(
+    session: Session,
+    *,
+    ticket: Ticket,
+    assignee_id: int | None,
+    team_id: int | None,
+    actor_id: int | None,
+    now: datetime,
+) -> Ticket:
+    """A new customer-facing owner (and team, by default the owner's)."""
+    if assignee_id is not None:
+        team_id = team_id or user_or_refuse(session, assignee_id, "assignee_id").team_id
+    before = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
+    ticket.assignee_id, ticket.team_id = assignee_id, team_id
+    _record(
+        session, ticket, "assigned", actor_id, now, before=before, assignee_id=assignee_id, team_id=team_id
+    )
+    if ticket.status == TicketStatus.new and assignee_id is not None:
+        _set_status(session, ticket, TicketStatus.open, actor_id, now, reason="assigned")
+    _touch(session, ticket, now)
+    _announce(session, ticket, "assigned", assignee=assignee_id, team=team_id)
+    return ticket
+
+
+def do_queue_ticket(
+    session: Session, *, ticket: Ticket, queue: str, actor_id: int | None, now: datetime
+) -> int:
+    """Put the ticket's work into a routing queue; the routing leader picks its agent."""
+    tier = session.scalar(select(Customer.tier).where(Customer.id == ticket.customer_id)) or "active"
+    entry = do_enqueue(
+        session, contact_kind="ticket", contact_id=ticket.id, queue_code=queue, now=now,
+        customer_id=ticket.customer_id, tier=tier, ticket_type=ticket.type,
+        severity=ticket.severity or "normal", last_agent_id=ticket.assignee_id,
+    )  # fmt: skip
+    _record(session, ticket, "queued", actor_id, now, queue=queue, entry=entry.id)
+    return entry.id
+
+
+def _set_status(
+    session: Session, ticket: Ticket, target: TicketStatus, actor_id: int | None, now: datetime, reason: str
+) -> None:
+    old = ticket.status
+    ticket.sla_pauses = moved_pauses(ticket.sla_pauses or [], old, target.value, now)
+    ticket.status = target.value
+    if target is TicketStatus.solved:
+        ticket.solved_at = now
+    elif target is TicketStatus.closed:
+        ticket.closed_at = now
+    elif is_reopen(old, target):
+        ticket.solved_at = ticket.closed_at = None
+        ticket.reopen_count += 1
+    _record(session, ticket, "status", actor_id, now, **{"from": old, "to": target.value, "reason": reason})
+
+
+def do_change_status(
+    session: Session, *, ticket: Ticket, status: str, actor_id: int | None, now: datetime, reason: str = ""
+) -> Ticket:
+    """Move through the status machine (409 naming the allowed targets otherwise). Solving asks the
+    customer for CSAT; closing creates the follow-ups the customer qualifies for."""
+    old = ticket.status
+    try:
+        target = check_transition(old, status)
+    except InvalidTransition as exc:
+        raise Conflict(str(exc), code="invalid_transition", field="status") from exc
+    _set_status(
+        session, ticket, target, actor_id, now, reason or ("reopened" if is_reopen(old, target) else "")
+    )
+    _touch(session, ticket, now)
+    if target is TicketStatus.solved:
+        do_create_survey(
+            session, customer_id=ticket.customer_id, channel=ticket.channel, now=now,
+            ticket_id=ticket.id, agent_id=ticket.assignee_id,
+        )  # fmt: skip
+    if target is TicketStatus.closed:
+        follow_ups.after_closure(session, ticket, now)
+    _announce(session, ticket, "status_changed", **{"from": old, "to": target.value})
+    if now - ticket.created_at >= LONG_TICKET:
+        _notify_customer(session, ticket, "moved")
+    return ticket
+
+
+def _notify_customer(session: Session, ticket: Ticket, why: str) -> None:
+    """A progress notice for the customer; the channel side sends it (with the signed status link)."""
+    payload = {
+        "ticket": ticket.id, "public_id": ticket.public_id, "customer": ticket.customer_id,
+        "channel": ticket.channel, "status": ticket.status, "why": why,
+    }  # fmt: skip
+    send_event_on_commit(session, Event("ticket.progress", payload, ()))
+
+
+def do_reply(
+    session: Session, *, ticket: Ticket, body: str, public: bool, actor_id: int | None, now: datetime
+) -> Ticket:
+    """A public reply (to the customer, sent by the channel side on `ticket.public_reply`) stops the
+    first-response and the current next-response clock; an internal note is seen by staff only."""
+    if ticket.status == TicketStatus.closed:
+        raise Conflict("status: a closed ticket takes no replies; reopen it first", field="status")
+    if not public:
+        _record(session, ticket, "note", actor_id, now, body=body)
+        _announce(session, ticket, "note", author=actor_id)
+        return ticket
+    _record(session, ticket, "reply", actor_id, now, body=body)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.awaiting_reply_since = None
+    if ticket.status == TicketStatus.new:
+        _set_status(session, ticket, TicketStatus.open, actor_id, now, reason="replied")
+    _touch(session, ticket, now)
+    payload = {
+        "ticket": ticket.id, "public_id": ticket.public_id, "customer": ticket.customer_id,
+        "channel": ticket.channel, "conversation": ticket.conversation_id, "body": body, "author": actor_id,
+    }  # fmt: skip
+    send_event_on_commit(session, Event("ticket.public_reply", payload, ()))
+    return ticket
+
+
+def do_customer_message(session: Session, *, ticket: Ticket, body: str, now: datetime) -> Ticket:
+    """The customer wrote: it starts a next-response cycle (if none is open) and a pending ticket reopens
+    its work (the customer answered); a solved ticket is reopened."""
+    _record(session, ticket, "customer_message", None, now, body=body)
+    if ticket.first_response_at is not None and ticket.awaiting_reply_since is None:
+        ticket.awaiting_reply_since = now
+    if ticket.status in (TicketStatus.pending, TicketStatus.solved, TicketStatus.closed):
+        reason = "customer replied" if ticket.status == TicketStatus.pending else "reopened"
+        _set_status(session, ticket, TicketStatus.open, None, now, reason=reason)
+    _touch(session, ticket, now)
+    _announce(session, ticket, "customer_message")
+    return ticket
+
+
+def do_escalate_by_hand(
+    session: Session, *, ticket: Ticket, to: str | None, reason: str, actor_id: int | None, now: datetime
+) -> Ticket:
+    """One level up the chain, or straight to a higher level; refused at the top or downwards (409)."""
+    try:
+        level = manual_escalation(ESCALATION, ticket.escalation_level, to)
+    except EscalationError as exc:
+        raise Conflict(str(exc), code="invalid_escalation", field="to") from exc
+    escalate(session, ticket, level.value, now, reason or "by hand", actor_id)
+    _touch(session, ticket, now)
+    return ticket

@@ -1,0 +1,395 @@
+"""Tickets over the REST API: lifecycle, replies and notes, assignment, escalation, handoffs, follow-ups,
+SLA countdowns, and the customer's signed status link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from kefu.core import clock
+from kefu.tickets import access, actions, follow_ups, handoffs, status_links
+from kefu.tickets.access import TicketFilter
+from kefu.tickets.models import FollowUp, Handoff, Ticket
+from kefu.tickets.policies import policy_book
+from kefu.tickets.timing import countdowns
+from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+follow_up_router = APIRouter(prefix="/follow-ups", tags=["tickets"])
+status_router = APIRouter(prefix="/ticket-status", tags=["tickets"], dependencies=[public()])
+
+TicketTypeName = Literal["inquiry", "complaint", "suggestion", "repair", "refund"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+ChannelName = Literal["webchat", "email", "voice", "app", "social", "api"]
+Scalar = str | int | float | bool | None
+
+
+class TicketIn(BaseModel):
+    type: TicketTypeName
+    customer_id: int = Field(ge=1)
+    channel: ChannelName = "api"
+    subject: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=20000)
+    severity: Literal["normal", "major"] | None = None
+    category: str | None = Field(default=None, max_length=80)
+    priority: PriorityName = "normal"
+    custom_fields: dict[Annotated[str, Field(max_length=40)], Scalar] = Field(
+        default_factory=dict, max_length=50
+    )
+    tags: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+    conversation_id: int | None = Field(default=None, ge=1, description="the conversation it comes from")
+    assignee_id: int | None = Field(default=None, ge=1)
+    team_id: int | None = Field(default=None, ge=1)
+    suggestion_kind: Literal["product", "process", "service", "other"] | None = None
+
+
+class TicketPatch(BaseModel):
+    type: TicketTypeName | None = None
+    severity: Literal["normal", "major"] | None = None
+    category: str | None = Field(default=None, max_length=80)
+    priority: PriorityName | None = None
+    subject: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20000)
+    custom_fields: dict[Annotated[str, Field(max_length=40)], Scalar] | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = None
+    suggestion_kind: Literal["product", "process", "service", "other"] | None = None
+
+
+class ClockOut(BaseModel):
+    metric: str
+    started_at: datetime
+    deadline: datetime | None
+    warn_at: datetime | None
+    stopped_at: datetime | None
+    running: bool
+    breached: bool
+    business_seconds_left: float | None
+
+
+class TicketOut(BaseModel):
+    id: int
+    public_id: str
+    type: str
+    severity: str | None
+    category: str | None
+    priority: str
+    status: str
+    customer_id: int
+    channel: str
+    subject: str
+    description: str
+    custom_fields: dict[str, Any]
+    tags: list[str]
+    suggestion_kind: str | None
+    assignee_id: int | None
+    team_id: int | None
+    conversation_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    sla_policy: str | None
+    sla_state: str
+    escalation_level: str
+    due_at: datetime | None
+    reopen_count: int
+    sla: list[ClockOut] | None = None
+
+
+class StatusIn(BaseModel):
+    status: Literal["new", "open", "pending", "on_hold", "solved", "closed"]
+    reason: str = Field(default="", max_length=500)
+
+
+class ReplyIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20000)
+    public: bool = Field(description="true: a reply to the customer; false: an internal note")
+
+
+class MessageIn(BaseModel):
+    body: str = Field(min_length=1, max_length=20000)
+
+
+class AssignIn(BaseModel):
+    assignee_id: int | None = Field(default=None, ge=1)
+    team_id: int | None = Field(default=None, ge=1)
+
+
+class QueueIn(BaseModel):
+    queue: str = Field(min_length=1, max_length=40)
+
+
+class EscalateIn(BaseModel):
+    to: Literal["team_lead", "supervisor"] | None = Field(default=None, description="default: one level up")
+    reason: str = Field(default="", max_length=120)
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: str
+    actor_id: int | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class HandoffIn(BaseModel):
+    department_id: int = Field(ge=1)
+    task: str = Field(min_length=1, max_length=5000)
+    owner_id: int | None = Field(default=None, ge=1)
+    response_hours: float = Field(default=8, gt=0, le=720, description="business hours to answer")
+
+
+class HandoffAnswerIn(BaseModel):
+    answer: str = Field(min_length=1, max_length=5000)
+
+
+class HandoffOut(BaseModel):
+    id: int
+    ticket_id: int
+    department_id: int
+    owner_id: int | None
+    task: str
+    status: str
+    due_at: datetime
+    overdue_at: datetime | None
+    answer: str | None
+    created_at: datetime
+    answered_at: datetime | None
+
+
+class FollowUpOut(BaseModel):
+    id: int
+    ticket_id: int | None
+    survey_id: int | None
+    customer_id: int
+    reason: str
+    assignee_id: int | None
+    status: str
+    due_at: datetime
+    result: str | None
+    done_at: datetime | None
+
+
+class ResultIn(BaseModel):
+    result: str = Field(min_length=1, max_length=5000)
+
+
+class StatusLinkOut(BaseModel):
+    token: str
+    url: str
+
+
+class PublicStatusOut(BaseModel):
+    public_id: str
+    subject: str
+    status: str
+    updated_at: datetime
+    estimate: datetime | None = Field(description="when the ticket is due to be resolved, if known")
+
+
+def _out(ticket: Ticket, session: SessionDep | None = None) -> TicketOut:
+    out = TicketOut.model_validate(ticket, from_attributes=True)
+    if session is not None:
+        out.sla = [ClockOut(**c) for c in countdowns(ticket, policy_book(session), clock.now())]
+    return out
+
+
+@router.post("", status_code=201)
+def create_ticket(body: TicketIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    fields = body.model_dump()
+    if fields["assignee_id"] is None and actor.role == "agent":
+        fields["assignee_id"] = actor.user_id  # an agent's own ticket is theirs (and in their scope)
+    ticket = actions.do_create_ticket(session, fields=fields, actor_id=actor.user_id, now=clock.now())
+    return _out(ticket, session)
+
+
+@router.get("")
+def list_tickets(
+    session: SessionDep,
+    actor: CurrentActor,
+    status: str | None = None,
+    type: str | None = None,
+    sla_state: Literal["ok", "at_risk", "breached"] | None = Query(default=None, description="SLA risk"),
+    team_id: int | None = None,
+    assignee_id: int | None = None,
+    customer_id: int | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    before_id: int | None = Query(
+        default=None, ge=1, description="page on: the last id of the previous page"
+    ),
+) -> list[TicketOut]:
+    """Newest first, in the actor's scope."""
+    where = TicketFilter(status, type, sla_state, team_id, assignee_id, customer_id)
+    return [_out(t) for t in access.filtered_tickets(session, actor, where, limit=limit, before_id=before_id)]
+
+
+@router.get("/{ticket_id}")
+def get_ticket(ticket_id: int, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    return _out(access.access_ticket_by_id(session, actor, ticket_id), session)
+
+
+@router.patch("/{ticket_id}")
+def update_ticket(ticket_id: int, body: TicketPatch, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    changes = body.model_dump(exclude_unset=True)
+    actions.do_update_ticket(session, ticket=ticket, changes=changes, actor_id=actor.user_id, now=clock.now())
+    return _out(ticket, session)
+
+
+@router.post("/{ticket_id}/status")
+def change_status(ticket_id: int, body: StatusIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    actions.do_change_status(
+        session,
+        ticket=ticket,
+        status=body.status,
+        actor_id=actor.user_id,
+        now=clock.now(),
+        reason=body.reason,
+    )
+    return _out(ticket, session)
+
+
+@router.post("/{ticket_id}/replies", status_code=201)
+def reply(ticket_id: int, body: ReplyIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    actions.do_reply(
+        session, ticket=ticket, body=body.body, public=body.public, actor_id=actor.user_id, now=clock.now()
+    )
+    return _out(ticket, session)
+
+
+@router.post("/{ticket_id}/customer-messages", status_code=201)
+def customer_message(ticket_id: int, body: MessageIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    """For channel integrations: the customer wrote on this ticket (starts a next-response cycle)."""
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    actions.do_customer_message(session, ticket=ticket, body=body.body, now=clock.now())
+    return _out(ticket, session)
+
+
+@router.post("/{ticket_id}/assign")
+def assign(ticket_id: int, body: AssignIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    actions.do_assign_ticket(
+        session, ticket=ticket, assignee_id=body.assignee_id, team_id=body.team_id, actor_id=actor.user_id,
+        now=clock.now(),
+    )  # fmt: skip
+    return _out(ticket, session)
+
+
+@router.post("/{ticket_id}/queue", status_code=201)
+def queue(ticket_id: int, body: QueueIn, session: SessionDep, actor: CurrentActor) -> dict[str, int]:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    entry = actions.do_queue_ticket(
+        session, ticket=ticket, queue=body.queue, actor_id=actor.user_id, now=clock.now()
+    )
+    return {"entry_id": entry}
+
+
+@router.post("/{ticket_id}/escalate")
+def escalate(ticket_id: int, body: EscalateIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    actions.do_escalate_by_hand(
+        session, ticket=ticket, to=body.to, reason=body.reason, actor_id=actor.user_id, now=clock.now()
+    )
+    return _out(ticket, session)
+
+
+@router.get("/{ticket_id}/events")
+def history(ticket_id: int, session: SessionDep, actor: CurrentActor) -> list[EventOut]:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    return [EventOut.model_validate(e, from_attributes=True) for e in access.history_of(session, ticket)]
+
+
+@router.post("/{ticket_id}/status-link", status_code=201)
+def status_link(
+    ticket_id: int, session: SessionDep, actor: CurrentActor, runtime: RuntimeDep
+) -> StatusLinkOut:
+    """A link the customer can open without signing in; it shows only this ticket's status."""
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    settings = runtime.settings
+    token = status_links.status_token(settings.signing_key, ticket.public_id)
+    return StatusLinkOut(token=token, url=status_links.status_url(settings.public_url, token))
+
+
+@router.get("/{ticket_id}/handoffs")
+def list_handoffs(ticket_id: int, session: SessionDep, actor: CurrentActor) -> list[HandoffOut]:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    return [HandoffOut.model_validate(h, from_attributes=True) for h in access.handoffs_of(session, ticket)]
+
+
+@router.post("/{ticket_id}/handoffs", status_code=201)
+def hand_off(ticket_id: int, body: HandoffIn, session: SessionDep, actor: CurrentActor) -> HandoffOut:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    handoff = handoffs.do_hand_off(
+        session, ticket=ticket, department_id=body.department_id, task=body.task, owner_id=body.owner_id,
+        response_hours=body.response_hours, actor_id=actor.user_id, now=clock.now(),
+    )  # fmt: skip
+    return HandoffOut.model_validate(handoff, from_attributes=True)
+
+
+def _answer(
+    ticket_id: int, handoff_id: int, answer: str, outcome: str, session: SessionDep, actor: Any
+) -> Handoff:
+    ticket, handoff = access.access_handoff(session, actor, ticket_id, handoff_id)
+    return handoffs.do_answer_handoff(
+        session, ticket=ticket, handoff=handoff, answer=answer, outcome=outcome, actor_id=actor.user_id,
+        now=clock.now(),
+    )  # fmt: skip
+
+
+@router.post("/{ticket_id}/handoffs/{handoff_id}/reply")
+def handoff_reply(
+    ticket_id: int, handoff_id: int, body: HandoffAnswerIn, session: SessionDep, actor: CurrentActor
+) -> HandoffOut:
+    handoff = _answer(ticket_id, handoff_id, body.answer, "replied", session, actor)
+    return HandoffOut.model_validate(handoff, from_attributes=True)
+
+
+@router.post("/{ticket_id}/handoffs/{handoff_id}/bounce")
+def handoff_bounce(
+    ticket_id: int, handoff_id: int, body: HandoffAnswerIn, session: SessionDep, actor: CurrentActor
+) -> HandoffOut:
+    """The department sends the task back (not theirs, information missing): recorded as a bounce."""
+    handoff = _answer(ticket_id, handoff_id, body.answer, "bounced", session, actor)
+    return HandoffOut.model_validate(handoff, from_attributes=True)
+
+
+@follow_up_router.get("")
+def list_follow_ups(
+    session: SessionDep,
+    actor: CurrentActor,
+    status: Literal["open", "done"] | None = None,
+    limit: int = Query(default=100, ge=1, le=500),
+) -> list[FollowUpOut]:
+    rows = access.list_follow_ups(session, actor, status=status, limit=limit)
+    return [FollowUpOut.model_validate(f, from_attributes=True) for f in rows]
+
+
+@follow_up_router.post("/{follow_up_id}/result")
+def follow_up_result(
+    follow_up_id: int, body: ResultIn, session: SessionDep, actor: CurrentActor
+) -> FollowUpOut:
+    row: FollowUp = access.access_follow_up_by_id(session, actor, follow_up_id)
+    follow_ups.do_record_result(session, follow_up=row, result=body.result, now=clock.now())
+    return FollowUpOut.model_validate(row, from_attributes=True)
+
+
+@status_router.get("/{token}")
+def public_status(token: str, session: SessionDep, runtime: RuntimeDep) -> PublicStatusOut:
+    """What the customer's signed link shows: this ticket's status and estimate, nothing else."""
+    ticket = status_links.ticket_for_token(session, runtime.settings.signing_key, token)
+    estimate = status_links.estimate(ticket, policy_book(session), clock.now())
+    return PublicStatusOut(
+        public_id=ticket.public_id,
+        subject=ticket.subject,
+        status=ticket.status,
+        updated_at=ticket.updated_at,
+        estimate=estimate,
+    )

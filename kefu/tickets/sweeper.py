@@ -1,0 +1,152 @@
+"""The SLA sweeper: records the warnings, breaches and escalations that have come, each exactly once.
+
+A pass reads only the tickets whose stored `due_at` has come (an indexed query), asks the pure `sweep`
+what is due and not yet recorded, records each event under its unique key — a second sweeper or a pass
+after a restart that finds the same event is refused by the constraint and skips it — then emits events
+and stores each swept ticket's new `due_at`, risk state and escalation level. Nothing lives in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu.access.models import Team
+from kefu.core import clock
+from kefu.core.events import Event, send_event_on_commit
+from kefu.core.leader import Leader
+from kefu.core.runtime import Runtime
+from kefu.tickets.calendar import to_us
+from kefu.tickets.escalations import apply_escalation
+from kefu.tickets.handoffs import mark_overdue_handoffs
+from kefu.tickets.lifecycle import ACTIVE
+from kefu.tickets.models import SlaRecord, Ticket
+from kefu.tickets.once import insert_once
+from kefu.tickets.policies import policy_book
+from kefu.tickets.sla import clock_rows
+from kefu.tickets.sweep import SlaEvent, SlaEventKind, SweepTicket, next_due, sweep
+from kefu.tickets.timing import ESCALATION, risk_state_of_rows, sweep_ticket_of
+
+LOCK_KEY = 0x6B65_6675_0002  # "kefu" + 2: the SLA sweeper
+COLUMNS = (
+    Ticket.id, Ticket.public_id, Ticket.created_at, Ticket.sla_pauses, Ticket.first_response_at,
+    Ticket.awaiting_reply_since, Ticket.solved_at, Ticket.type, Ticket.severity, Ticket.escalation_level,
+    Ticket.sla_policy, Ticket.channel, Ticket.priority, Ticket.status, Ticket.assignee_id, Ticket.team_id,
+    Ticket.customer_id,
+)  # fmt: skip
+ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
+
+
+def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
+    """One pass; returns how many events it recorded. `full` reconsiders every open ticket, not only the
+    due ones (a reconciliation after SLA policies were edited, and the benchmark's reference)."""
+    due = true() if full else Ticket.due_at <= now
+    rows = session.execute(select(*COLUMNS).where(Ticket.status.in_(ACTIVE_STATUSES), due)).all()
+    mark_overdue_handoffs(session, now)
+    if not rows:
+        return 0
+    book = policy_book(session)
+    swept = {row.id: sweep_ticket_of(row, book) for row in rows}
+    events = sweep(swept.values(), now, _recorded(session, due), ESCALATION)
+    new = _record(session, events, now)
+    by_id = {row.id: row for row in rows}
+    levels = _announce(session, new, by_id, now)
+    _store_next(session, swept, levels, now)
+    return len(new)
+
+
+def _recorded(session: Session, due: Any) -> set[tuple[int, str, str, int]]:
+    """The keys already recorded for the tickets of this pass (a join, not a list of ids)."""
+    query = (
+        select(SlaRecord.ticket_id, SlaRecord.kind, SlaRecord.subject, SlaRecord.cycle_us)
+        .join(Ticket, Ticket.id == SlaRecord.ticket_id)
+        .where(Ticket.status.in_(ACTIVE_STATUSES), due)
+    )
+    return {tuple(r) for r in session.execute(query)}  # type: ignore[misc]
+
+
+def _row_of(event: SlaEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "ticket_id": event.ticket_id, "kind": event.kind.value, "subject": event.subject,
+        "cycle_us": to_us(event.cycle, "cycle"), "due_at": event.due_at, "recorded_at": now,
+        "reason": event.reason[:120],
+    }  # fmt: skip
+
+
+def _record(session: Session, events: Sequence[SlaEvent], now: datetime) -> list[SlaEvent]:
+    """Insert all in one statement; if another sweeper got some first, retry row by row in SAVEPOINTs
+    and keep only the events this pass recorded."""
+    if not events:
+        return []
+    rows = [_row_of(e, now) for e in events]
+    try:
+        with session.begin_nested():
+            session.execute(insert(SlaRecord), rows)
+        return list(events)
+    except IntegrityError:
+        return [e for e, r in zip(events, rows, strict=True) if insert_once(session, SlaRecord(**r))]
+
+
+def _announce(
+    session: Session, events: Sequence[SlaEvent], rows: dict[int, Row[Any]], now: datetime
+) -> dict[int, str]:
+    """Events for the console (owner and team lead), progress notices for the customer, escalations
+    applied; returns the new escalation level of each escalated ticket."""
+    leads = dict(session.execute(select(Team.id, Team.lead_id)).tuples().all())
+    levels: dict[int, str] = {}
+    for event in events:
+        row = rows[event.ticket_id]
+        if event.kind is SlaEventKind.escalation:
+            ticket = session.get(Ticket, event.ticket_id)
+            assert ticket is not None
+            apply_escalation(session, ticket, event.subject, now, event.reason)
+            levels[ticket.id] = ticket.escalation_level
+            continue
+        recipients = tuple(sorted({i for i in (row.assignee_id, leads.get(row.team_id)) if i is not None}))
+        payload = {
+            "ticket": row.id,
+            "public_id": row.public_id,
+            "metric": event.subject,
+            "due_at": event.due_at.isoformat(),
+        }
+        send_event_on_commit(session, Event(f"ticket.sla_{event.kind.value}", payload, recipients))
+        if event.kind is SlaEventKind.warning and event.subject == "resolution":
+            notice = {"ticket": row.id, "public_id": row.public_id, "customer": row.customer_id,
+                      "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
+            send_event_on_commit(session, Event("ticket.progress", notice, ()))
+    return levels
+
+
+def _store_next(
+    session: Session, swept: dict[int, SweepTicket], levels: dict[int, str], now: datetime
+) -> None:
+    changes = []
+    for ticket_id, ticket in swept.items():
+        if ticket_id in levels:
+            ticket = replace(ticket, level=levels[ticket_id])
+        rows = clock_rows(ticket.policy, ticket.times)
+        change = {
+            "id": ticket_id,
+            "due_at": next_due(ticket, now, ESCALATION),
+            "sla_state": risk_state_of_rows(rows, now),
+        }
+        changes.append(change)
+    session.execute(update(Ticket), changes)
+
+
+def sweep_step(runtime: Runtime) -> int:
+    with runtime.write_sessions() as session, session.begin():
+        return sweep_pass(session, clock.now())
+
+
+class SlaSweeper(Leader):
+    """The sweeper as a leader: one process sweeps at a time (PostgreSQL advisory lock)."""
+
+    def __init__(self, runtime: Runtime, interval_seconds: float = 5.0) -> None:
+        super().__init__(runtime, LOCK_KEY, sweep_step, interval_seconds, name="sla-sweeper")

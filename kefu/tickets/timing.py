@@ -1,0 +1,120 @@
+"""A stored ticket's SLA: its clocks, countdowns, risk state and the `due_at` the sweep selects on.
+
+The glue between the `Ticket` row and the pure modules (sla, sweep, escalation): paused periods are kept
+on the ticket as `[status, start µs, end µs or null]` so that the sweep never reads the event history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from kefu.tickets.calendar import from_us, to_us
+from kefu.tickets.escalation import EscalationPolicy
+from kefu.tickets.lifecycle import SLA_PAUSED
+from kefu.tickets.models import Ticket
+from kefu.tickets.sla import (
+    ClockRow,
+    PolicyBook,
+    SlaPolicy,
+    StatusInterval,
+    TicketTimes,
+    clock_rows,
+    sla_clocks,
+)
+from kefu.tickets.sweep import SweepTicket, next_due
+
+ESCALATION = EscalationPolicy()  # agent → team_lead at risk → supervisor at breach; major complaints at once
+
+
+def moved_pauses(pauses: Sequence[list[Any]], old: str, new: str, now: datetime) -> list[list[Any]]:
+    """The paused periods after a status change at `now`: an open pause ends, a paused status opens one."""
+    changed = [list(p) for p in pauses]
+    if old not in SLA_PAUSED and new not in SLA_PAUSED:
+        return changed
+    now_us = to_us(now, "now")
+    if changed and changed[-1][2] is None:
+        changed[-1][2] = now_us
+    if new in SLA_PAUSED:
+        changed.append([new, now_us, None])
+    return changed
+
+
+def intervals(pauses: Sequence[Sequence[Any]]) -> tuple[StatusInterval, ...]:
+    return tuple(
+        StatusInterval(status, from_us(start), None if end is None else from_us(end))
+        for status, start, end in pauses
+    )
+
+
+def policy_for(ticket: Ticket | Row[Any], book: PolicyBook) -> SlaPolicy:
+    """The ticket's stored policy; a policy deleted since is replaced by what the rules choose now."""
+    policy = book.policies.get(ticket.sla_policy or "")
+    return policy or book.choose(ticket.channel, ticket.type, ticket.priority, "active")
+
+
+def sweep_ticket_of(ticket: Ticket | Row[Any], book: PolicyBook) -> SweepTicket:
+    times = TicketTimes(
+        ticket.id,
+        ticket.created_at,
+        intervals(ticket.sla_pauses or ()),
+        ticket.first_response_at,
+        ticket.awaiting_reply_since,
+        ticket.solved_at,
+    )
+    major = ticket.type == "complaint" and ticket.severity == "major"
+    return SweepTicket(times, policy_for(ticket, book), ticket.escalation_level, major)
+
+
+def risk_state_of_rows(rows: Sequence[ClockRow], now: datetime) -> str:
+    """`breached` when a running clock is past its deadline, `at_risk` past its warning, else `ok`."""
+    now_us, state = to_us(now, "now"), "ok"
+    for row in rows:
+        stop, deadline, warn = row[4:7]
+        if stop is not None:
+            continue
+        if deadline is not None and deadline <= now_us:
+            return "breached"
+        if warn is not None and warn <= now_us:
+            state = "at_risk"
+    return state
+
+
+def refresh_sla(ticket: Ticket, book: PolicyBook, now: datetime) -> None:
+    """Recompute the risk state and `due_at` after a change. A `due_at` that has already come is kept: the
+    sweep has not looked yet, and the event due then must not be skipped (it finds nothing if moot)."""
+    swept = sweep_ticket_of(ticket, book)
+    ticket.sla_state = risk_state_of_rows(clock_rows(swept.policy, swept.times), now)
+    if ticket.due_at is not None and ticket.due_at <= now and ticket.status != "closed":
+        return
+    ticket.due_at = next_due(swept, now, ESCALATION)
+
+
+def countdowns(ticket: Ticket, book: PolicyBook, now: datetime) -> list[dict[str, Any]]:
+    """Each clock for the API: deadline, warning, whether it runs, and business seconds left (negative once
+    overdue; while paused, the business time that will be left when the clock resumes)."""
+    swept = sweep_ticket_of(ticket, book)
+    calendar, out = swept.policy.calendar, []
+    for c in sla_clocks(swept.policy, swept.times):
+        if c.deadline is None:
+            left = c.remaining
+        elif c.deadline >= now:
+            left = calendar.business_seconds_between(now, c.deadline)
+        else:
+            left = -calendar.business_seconds_between(c.deadline, now)
+        out.append(
+            {
+                "metric": c.metric.value,
+                "started_at": c.started_at,
+                "deadline": c.deadline,
+                "warn_at": c.warn_at,
+                "stopped_at": c.stopped_at,
+                "running": c.stopped_at is None and ticket.status not in SLA_PAUSED,
+                "breached": c.breached or (c.stopped_at is None and left < 0),
+                "business_seconds_left": None if c.stopped_at is not None else left,
+            }
+        )
+    return out
