@@ -75,7 +75,7 @@ def roster_problem(agents: int = 100, days: int = 7, seed: int = 5) -> RosterPro
                 shrinkage=0.1,
             )
             for d in range(days)
-            for p, v in enumerate(day_profile(peak * (0.8 if d >= 5 else 1.0), rng))
+            for p, v in enumerate(day_profile(peak * agents / 100 * (0.8 if d >= 5 else 1.0), rng))
         ]
         heads = np.array([r.scheduled_heads for r in staff(rows)]).reshape(days, 48)
         heads[0, :14] = 0  # Monday 00:00–07:00 is worked by last week's Sunday night shift (carry-in)

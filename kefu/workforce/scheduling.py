@@ -77,8 +77,14 @@ def plan_headcount(
     max_per_shift: int,
     time_limit_seconds: float = 30.0,
     workers: int = 2,
+    balanced: bool = False,
 ) -> HeadcountPlan:
-    """Heads per shift type per day (a shift covers the periods marked 1 in its coverage row)."""
+    """Heads per shift type per day (a shift covers the periods marked 1 in its coverage row).
+
+    By default under-staffing is minimised first. `balanced=True` minimises the total absolute gap
+    |cover − required| first (the criterion of pyworkforce's MinAbsDifference) and, among plans with
+    that least gap, takes the one with least under-staffing.
+    """
     need = np.asarray(required, dtype=np.int64)
     cover = np.array([list(v) for v in shifts_coverage.values()], dtype=np.int64)
     if need.ndim != 2 or np.any(need < 0):
@@ -97,7 +103,10 @@ def plan_headcount(
         for d, p in product(range(need.shape[0]), range(need.shape[1]))
     }
     under, over = _penalties(model, cells, {k: int(need[k]) for k in cells}, max_per_shift * len(cover))
-    _lexicographic(model, under, over, len(cells) * max_per_shift * len(cover))
+    if balanced:
+        model.minimize((len(cells) * int(need.max(initial=0)) + 1) * (sum(under) + sum(over)) + sum(under))
+    else:
+        _lexicographic(model, under, over, len(cells) * max_per_shift * len(cover))
     solver, status = _solve(model, time_limit_seconds, workers, None)
     values = np.array([[solver.value(v) for v in row] for row in heads], dtype=np.int64)
     return HeadcountPlan(

@@ -151,3 +151,13 @@ def test_headcount_plan_meets_flat_demand_exactly():
     assert plan.heads.tolist() == [[4, 0], [4, 0]]
     with pytest.raises(WorkforceInputError, match="shifts_coverage"):
         plan_headcount(need, {"d": [1, 0]}, max_per_shift=3)
+
+
+def test_balanced_plan_trades_under_for_least_total_gap():
+    need = np.array([[0, 3, 3, 1, 0, 0]])
+    cover = {"a": [0, 1, 1, 1, 0, 0], "b": [0, 0, 1, 1, 1, 0]}
+    strict = plan_headcount(need, cover, max_per_shift=5, time_limit_seconds=5)
+    balanced = plan_headcount(need, cover, max_per_shift=5, time_limit_seconds=5, balanced=True)
+    assert (strict.under, strict.over) == (0, 2)  # 3 × a: period 3 gets 3 for a need of 1
+    assert balanced.under + balanced.over <= strict.under + strict.over
+    assert balanced.under + balanced.over == 2

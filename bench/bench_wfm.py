@@ -1,0 +1,191 @@
+"""Workforce planning against pyworkforce (run side by side from its own venv) and against the textbook."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import numpy as np
+
+from bench.report import Row
+from bench.wfm_cases import pooled_demand, roster_problem, shift_coverage_48, staffing_rows
+from bench.wfm_env import peer_version, run_peer
+from kefu.workforce.rules import check_roster
+from kefu.workforce.scheduling import build_roster, plan_headcount
+from kefu.workforce.staffing import staff
+
+
+def textbook_agents(volume: float, aht: float, interval: float, sl: float, t: float) -> int:
+    """Scan every staffing from one agent with the plain Erlang C formulas: the definition of the answer."""
+    a = volume * aht / interval
+    if a == 0:
+        return 0
+    b, n = 1.0, 0
+    while True:
+        n += 1
+        b = a * b / (n + a * b)
+        if n > a:
+            c = b / (1 - (a / n) * (1 - b))
+            if 1 - c * math.exp(-(n - a) * t / aht) >= sl:
+                return n
+
+
+def staffing_rows_figures(quick: bool) -> list[Row]:
+    rows = staffing_rows(queues=2 if quick else 20)
+    repeats = 3 if quick else 15
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ours = staff(rows)
+        times.append(time.perf_counter() - start)
+    task = [
+        {
+            "volume": r.volume,
+            "aht": r.aht_seconds,
+            "interval": r.interval_seconds,
+            "target_sl": r.target_sl,
+            "target_seconds": r.target_seconds,
+        }
+        for r in rows
+        if r.volume > 0  # pyworkforce refuses zero volume
+    ]
+    peer = run_peer({"kind": "erlang", "rows": task, "repeats": repeats})
+    truth = [
+        textbook_agents(t["volume"], t["aht"], t["interval"], t["target_sl"], t["target_seconds"])
+        for t in task
+    ]
+    mine = [r.agents for r in ours if r.request.volume > 0]
+    peer_wrong = sum(p != x for p, x in zip(peer["agents"], truth, strict=True))
+    peer_over = sum(p > x for p, x in zip(peer["agents"], truth, strict=True))
+    ours_wrong = sum(m != x for m, x in zip(mine, truth, strict=True))
+    kefu_s = statistics.median(times)
+    size = f"{len(rows) // 96}×96"
+    return [
+        Row(
+            f"staffing {size} intervals (Erlang C, whole batch)",
+            kefu_s,
+            "s",
+            f"pyworkforce {peer_version()}: {peer['seconds']:.4f} s",
+            kefu_s / peer["seconds"],
+            "≤ 1.00×",
+            f"median of {repeats}; pyworkforce timed inside its own venv",
+        ),
+        Row(
+            "rows where kefu ≠ textbook minimum",
+            ours_wrong,
+            "rows",
+            "",
+            None,
+            "0",
+            f"of {len(task)}; textbook = exhaustive scan from 1 agent",
+        ),
+        Row(
+            "rows where pyworkforce ≠ textbook minimum",
+            peer_wrong,
+            "rows",
+            "",
+            None,
+            "",
+            f"{peer_over} over-staffed (search starts at round(A + 1))",
+        ),
+    ]
+
+
+def headcount_figures(quick: bool) -> list[Row]:
+    days = 2 if quick else 7
+    need = pooled_demand(days=days)
+    cover = shift_coverage_48()
+    limit = 10.0 if quick else 60.0
+    peer = run_peer({"kind": "shifts", "required": need.tolist(), "coverage": cover, "time_limit": limit})
+    got = np.asarray(peer["heads"]) @ np.array(list(cover.values()))
+    peer_under = int(np.maximum(need - got, 0).sum())
+    peer_over = int(np.maximum(got - need, 0).sum())
+    rows = []
+    for balanced, label in (
+        (False, "under-staffing first"),
+        (True, "balanced (least |gap|, then least under)"),
+    ):
+        start = time.perf_counter()
+        plan = plan_headcount(
+            need, cover, max_per_shift=int(need.max()) * 2 + 10, time_limit_seconds=limit, balanced=balanced
+        )
+        kefu_s = time.perf_counter() - start
+        rows += [
+            Row(
+                f"head-count plan, {label}: under-staffing",
+                plan.under,
+                "agent-intervals",
+                f"MinAbsDifference: {peer_under}",
+                None,
+                "≤ reference",
+                f"{days} days × 48 periods, 48 shift types, {int(need.sum())} required; {plan.status}",
+            ),
+            Row(
+                f"head-count plan, {label}: over-staffing",
+                plan.over,
+                "agent-intervals",
+                f"MinAbsDifference: {peer_over}",
+                None,
+                "≤ reference",
+                "",
+            ),
+            Row(
+                f"head-count plan, {label}: solve time",
+                kefu_s,
+                "s",
+                f"MinAbsDifference: {peer['seconds']:.2f} s ({peer['status']})",
+                kefu_s / peer["seconds"],
+                "≤ 2.00×",
+                f"same {limit:.0f} s limit, 2 workers",
+            ),
+        ]
+    return rows
+
+
+def roster_figures(quick: bool) -> list[Row]:
+    agents, days, limit = (24, 7, 8.0) if quick else (100, 7, 50.0)
+    problem = roster_problem(agents=agents, days=days)
+    start = time.perf_counter()
+    roster = build_roster(problem, time_limit_seconds=limit)
+    wall = time.perf_counter() - start
+    broken = check_roster(
+        roster.assignments, list(problem.agents), list(problem.templates), problem.rules, days
+    )
+    share = roster.under / roster.required_total
+    return [
+        Row(
+            f"roster {agents} named agents × {days} days: wall time",
+            wall,
+            "s",
+            "pyworkforce: not expressible",
+            None,
+            "< 60 s",
+            f"CP-SAT limit {limit:.0f} s incl. model build; {roster.status}",
+        ),
+        Row(
+            "roster under-staffing",
+            100 * share,
+            "% of required agent-intervals",
+            "",
+            None,
+            "≤ 3 %",
+            f"{roster.under} of {roster.required_total}; breaks, skills, availability, rest, fair rotation",
+        ),
+        Row(
+            "roster over-staffing", 100 * roster.over / roster.required_total, "% of required agent-intervals"
+        ),
+        Row(
+            "roster labour-rule violations (independent checker)",
+            len(broken),
+            "violations",
+            "",
+            None,
+            "0",
+            f"{len(roster.assignments)} shifts checked; night has two cannot-follow rules",
+        ),
+    ]
+
+
+def run(quick: bool) -> list[Row]:
+    return staffing_rows_figures(quick) + headcount_figures(quick) + roster_figures(quick)
