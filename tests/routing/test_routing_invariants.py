@@ -161,11 +161,30 @@ def check_round(snapshot, decisions):
         queue = queues_by_id[contact.queue]
         assert takes_contacts(agent, snapshot.surge)
         assert has_room(agent, load[agent.id], contact.channel), "over capacity"
-        load[agent.id][contact.channel] += 1
         assert qualifies(agent, queue, step_of(queue, contact)), "agent lacks the required skill"
         assert d.overflow_step == step_of(queue, contact)
         assert d.reason != "skill_first" or d.chosen.overflow_step == 0
+        check_runners_up(d, queue, contact, agents_by_id, load, snapshot.surge)
+        load[agent.id][contact.channel] += 1
     return load, agents_by_id, queues_by_id
+
+
+def check_runners_up(d, queue, contact, agents_by_id, load, surge):
+    """Runners-up were real alternatives, ranked no better than the winner, in rank order."""
+    names = [c.agent for c in d.runners_up]
+    assert d.agent not in names and len(names) == len(set(names)) <= 3
+    for c in d.runners_up:
+        other = agents_by_id[c.agent]
+        assert takes_contacts(other, surge) and has_room(other, load[other.id], contact.channel)
+        assert qualifies(other, queue, step_of(queue, contact))
+    ranked = [d.chosen, *d.runners_up]
+    if queue.strategy == "skill_first":
+        keys = [
+            (c.overflow_step, -c.skill_match, -(50.0 if c.quality is None else c.quality)) for c in ranked
+        ]
+    else:
+        keys = [(c.overflow_step, -c.score) for c in ranked]
+    assert keys == sorted(keys)
 
 
 @SETTINGS
