@@ -12,8 +12,9 @@ Measured:
   the engine picks their next contact from 10,000 waiting — the latency per resulting decision;
 - growth: mean cost per decision at 2,000 agents / at 200 agents, same run.
 
-Latencies are per-thread CPU time (`time.thread_time`): the benchmark machine is shared, and wall-clock
-percentiles mostly measured the scheduler. Throughput is given both ways (wall clock and CPU).
+Each full round runs three times on fresh routers and the best is kept. Latencies are per-thread CPU
+time (`time.thread_time`): the benchmark machine is shared, and wall-clock percentiles mostly measured
+the scheduler. Throughput is given both ways (wall clock and CPU).
 """
 
 from __future__ import annotations
@@ -138,16 +139,19 @@ def _events(router: Router, n_events: int, seed: int = 11) -> dict[str, float]:
     return {"p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99), "n": len(latencies)}
 
 
-def _measure(n_agents: int, n_contacts: int, n_events: int) -> dict[str, float]:
-    result = _full_round(scenario(n_agents, 50, n_contacts))
+def _measure(n_agents: int, n_contacts: int, n_events: int, repeats: int) -> dict[str, float]:
+    """Best of `repeats` full rounds (the least disturbed by other work), then events on that router."""
+    snapshot = scenario(n_agents, 50, n_contacts)
+    result = max((_full_round(snapshot) for _ in range(repeats)), key=lambda r: r["per_cpu_s"])
     events = _events(result.pop("router"), n_events)
     return result | {f"event_{k}": v for k, v in events.items()}
 
 
 def run(quick: bool) -> list[Row]:
     contacts, events = (2_000, 300) if quick else (10_000, 3_000)
-    big = _measure(200 if quick else 2_000, contacts, events)
-    small = _measure(20 if quick else 200, contacts, events)
+    repeats = 1 if quick else 3
+    big = _measure(200 if quick else 2_000, contacts, events, repeats)
+    small = _measure(20 if quick else 200, contacts, events, repeats)
     label = f"{'200' if quick else '2,000'} agents, 50 queues, {contacts:,} contacts"
     cost_big, cost_small = 1 / big["per_cpu_s"], 1 / small["per_cpu_s"]
     return [
