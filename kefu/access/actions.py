@@ -106,7 +106,11 @@ def sign_in(session: Session, *, username: str, password: str, address: str | No
         or not user.is_active
     ):
         record_failure(session, keys, now)
-        do_audit(session, "sign_in.failure", address=address, details={"username": username[:60]})
+        # The typed name is not recorded: people type passwords and phone numbers into that field.
+        known = (
+            {"object_type": "user", "object_id": user.id} if user else {"details": {"unknown_account": True}}
+        )
+        do_audit(session, "sign_in.failure", address=address, **known)
         raise Unauthenticated("wrong user name or password", code="sign_in_failed")
     clear_account_failures(session, username)
     do_audit(
