@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -26,17 +27,36 @@ def access_conversation_by_public_id(session: Session, actor: Actor, public_id: 
     return conversation
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationLine:
+    """One line of an inbox: what a list shows, without loading whole rows."""
+
+    public_id: str
+    status: str
+    channel: str
+    subject: str | None
+    started_at: datetime
+    customer_name: str
+
+
 def list_conversations(
     session: Session, actor: Actor, *, limit: int, status: str | None = None
-) -> Sequence[tuple[Conversation, Customer]]:
-    """The actor's conversations with their customer: open ones first, then the most recently started."""
+) -> list[ConversationLine]:
+    """The actor's conversations: open ones first, then the most recently started."""
     if limit < 1:
         raise ValueError("limit: must be at least 1")
     if status is not None and status not in ConversationStatus.__members__:
         raise ValueError(f"status: {status!r} is not a conversation status")
     open_first = case((Conversation.status.in_(OPEN_STATUSES), 0), else_=1)
     query = (
-        select(Conversation, Customer)
+        select(
+            Conversation.public_id,
+            Conversation.status,
+            Conversation.channel,
+            Conversation.subject,
+            Conversation.started_at,
+            Customer.name,
+        )
         .join(Customer, Customer.id == Conversation.customer_id)
         .where(conversation_scope(actor))
         .order_by(open_first, Conversation.started_at.desc(), Conversation.id.desc())
@@ -44,7 +64,7 @@ def list_conversations(
     )
     if status is not None:
         query = query.where(Conversation.status == status)
-    return [(conversation, customer) for conversation, customer in session.execute(query)]
+    return [ConversationLine(*row) for row in session.execute(query)]
 
 
 def count_open_conversations(session: Session, actor: Actor) -> int:

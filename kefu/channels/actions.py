@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from kefu.core import clock
 from kefu.core.errors import InvalidInput, KefuError
 from kefu.core.events import PENDING_KEY, Event, send_event_on_commit
 from kefu.core.ids import public_id
-from kefu.customers.actions import do_recompute_tier, resolve_customer
+from kefu.customers.actions import do_recompute_tier, do_touch_customers, resolve_customer
 from kefu.customers.identity import Identity
 from kefu.customers.models import Customer
 from kefu.customers.tiers import TierRules
@@ -137,7 +138,7 @@ def _ingest_new(
         external_id=inbound.external_id,
         body_html=inbound.body_html,
     )
-    customer.last_contact_at = message.created_at
+    do_touch_customers(session, {customer.id}, message.created_at)
     return Ingested(message, conversation, duplicate=False)
 
 
@@ -210,16 +211,7 @@ def do_add_message(
     )
     session.add(message)
     session.flush()
-    payload = {
-        "message_id": message.id,
-        "conversation_id": conversation.id,
-        "channel": conversation.channel,
-        "sender": sender.value,
-        "customer_id": conversation.customer_id,
-        "body": body,  # so live channels (web chat) can push it without reading it back
-        "created_at": message.created_at.isoformat(),
-    }
-    send_event_on_commit(session, Event("message.created", payload))
+    send_event_on_commit(session, message_event(message, conversation.customer_id))
     return message
 
 
@@ -252,3 +244,26 @@ def thread_for(session: Session, channel: Channel, keys: Sequence[str]) -> Chann
         if thread is not None:
             return thread
     return None
+
+
+def message_event(message: Message | dict[str, Any], customer_id: int) -> Event:
+    """`message.created`, with the body so live channels (web chat) can push it without reading it back.
+
+    `message` may be the row's column values, as bulk inserts have them.
+    """
+    values = message if isinstance(message, dict) else {c: getattr(message, c) for c in EVENT_COLUMNS}
+    return Event(
+        "message.created",
+        {
+            "message_id": values["id"],
+            "conversation_id": values["conversation_id"],
+            "channel": values["channel"],
+            "sender": values["sender"],
+            "customer_id": customer_id,
+            "body": values["body"],
+            "created_at": values["created_at"].isoformat(),
+        },
+    )
+
+
+EVENT_COLUMNS = ("id", "conversation_id", "channel", "sender", "body", "created_at")

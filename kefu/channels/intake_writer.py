@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kefu.channels.actions import Inbound, do_ingest_message
+from kefu.channels.actions import Inbound, check_inbound, do_ingest_message
+from kefu.channels.append_actions import Appended, do_append_messages
 from kefu.core.errors import KefuError
 from kefu.customers.tiers import TierRules
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
-
-
-@dataclass(frozen=True)
-class Receipt:
-    message_id: int
-    conversation_id: int
-    conversation_public_id: str
-    duplicate: bool
 
 
 class IntakeWriter:
@@ -37,14 +30,15 @@ class IntakeWriter:
     def __init__(self, sessions: sessionmaker[Session], rules: TierRules) -> None:
         self._sessions = sessions
         self._rules = rules
-        self._queue: asyncio.Queue[tuple[Inbound, asyncio.Future[Receipt]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Inbound, int | None, asyncio.Future[Appended]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, inbound: Inbound) -> Receipt:
+    async def submit(self, inbound: Inbound, conversation_id: int | None = None) -> Appended:
+        """`conversation_id`: where this sender's last message went, if known (enables the fast path)."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="kefu-intake-writer")
-        future: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        await self._queue.put((inbound, future))
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        await self._queue.put((inbound, conversation_id, future))
         return await future
 
     async def _run(self) -> None:
@@ -53,11 +47,11 @@ class IntakeWriter:
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                outcomes = await asyncio.to_thread(self._write, [inbound for inbound, _ in batch])
+                outcomes = await asyncio.to_thread(self._write, [(i, c) for i, c, _ in batch])
             except SQLAlchemyError as exc:  # the commit itself failed: nothing in the batch is stored
                 log.exception("intake batch of %d not committed", len(batch))
                 outcomes = [exc] * len(batch)
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
+            for (_, _, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
                 if isinstance(outcome, Exception):
@@ -65,25 +59,31 @@ class IntakeWriter:
                 else:
                     future.set_result(outcome)
 
-    def _write(self, batch: list[Inbound]) -> list[Receipt | Exception]:
-        outcomes: list[Receipt | Exception] = []
+    def _write(self, batch: list[tuple[Inbound, int | None]]) -> list[Appended | Exception]:
+        outcomes: list[Appended | Exception | None] = [None] * len(batch)
+        known: list[int] = []
+        for index, (inbound, conversation_id) in enumerate(batch):
+            try:
+                check_inbound(inbound)
+            except KefuError as exc:
+                outcomes[index] = exc
+                continue
+            if conversation_id is not None:
+                known.append(index)
         with self._sessions() as session, session.begin():
-            for inbound in batch:
-                try:
-                    result = do_ingest_message(session, inbound, rules=self._rules)
-                except (KefuError, SQLAlchemyError) as exc:
-                    outcomes.append(exc)
-                    continue
-                outcomes.append(
-                    Receipt(
-                        result.message.id,
-                        result.conversation.id,
-                        result.conversation.public_id,
-                        result.duplicate,
-                    )
-                )
-        return outcomes
+            appended = do_append_messages(session, [(batch[i][0], batch[i][1] or 0) for i in known])
+            for index, outcome in zip(known, appended, strict=True):
+                outcomes[index] = outcome
+            for index, outcome in enumerate(outcomes):
+                if outcome is None:
+                    outcomes[index] = self._ingest_one(session, batch[index][0])
+        return cast(list[Appended | Exception], outcomes)  # every slot is decided by now
 
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+    def _ingest_one(self, session: Session, inbound: Inbound) -> Appended | Exception:
+        """A first contact, or anything the fast path left undecided: the full ingestion action."""
+        try:
+            result = do_ingest_message(session, inbound, rules=self._rules)
+        except (KefuError, SQLAlchemyError) as exc:
+            return exc
+        conversation = result.conversation
+        return Appended(result.message.id, conversation.id, conversation.public_id, result.duplicate)

@@ -35,7 +35,7 @@ class InboundMailHandler:
         return "250 2.0.0 message accepted"
 
     def _store(self, raw: bytes, envelope_sender: str | None) -> None:
-        with self.runtime.sessions() as session, session.begin():
+        with self.runtime.write_sessions() as session, session.begin():
             do_receive_mail(session, raw, envelope_sender=envelope_sender, rules=self.rules)
 
 

@@ -60,7 +60,7 @@ class WebchatHub:
 
     def __init__(self, runtime: Runtime, rules: TierRules) -> None:
         self.runtime = runtime
-        self.writer = IntakeWriter(runtime.sessions, rules)
+        self.writer = IntakeWriter(runtime.write_sessions, rules)
         self._loop = asyncio.get_running_loop()
         self._outboxes: dict[int, set[Outbox]] = defaultdict(set)
         runtime.bus.subscribe(self._on_event)
@@ -136,11 +136,13 @@ class ChatSession:
     def __init__(self, hub: WebchatHub, outbox: Outbox, identities: tuple[Identity, ...]) -> None:
         self.hub, self.outbox, self.identities = hub, outbox, identities
         self.visitor = identities[0].value
+        self.conversation_id: int | None = None  # where this visitor's last message went
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         conversation_id = await asyncio.to_thread(_open_conversation_id, self.hub.runtime, self.identities)
         if conversation_id is not None:
+            self.conversation_id = conversation_id
             self.hub.watch(conversation_id, self.outbox)
 
     def handle(self, text: str) -> None:
@@ -178,13 +180,14 @@ class ChatSession:
             body=body,
         )
         try:
-            receipt = await self.hub.writer.submit(inbound)
+            receipt = await self.hub.writer.submit(inbound, self.conversation_id)
         except KefuError as exc:
             self.outbox.put_nowait(_error(client_id, exc.code, exc.message))
             return
         except Exception:  # noqa: BLE001 - not committed: the client keeps the message and retries
             self.outbox.put_nowait(_error(client_id, "not_stored", "not stored; send it again"))
             return
+        self.conversation_id = receipt.conversation_id
         self.hub.watch(receipt.conversation_id, self.outbox)
         self.outbox.put_nowait(
             {

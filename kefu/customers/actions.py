@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -195,3 +195,9 @@ def do_recompute_tier(session: Session, *, customer: Customer, rules: TierRules)
             Event("customer.tier_changed", {"customer_id": customer.id, "from": previous, "to": tier.value}),
         )
     return tier
+
+
+def do_touch_customers(session: Session, customer_ids: set[int], at: datetime) -> None:
+    """Record that these customers were just in contact (one statement for a whole batch of messages)."""
+    if customer_ids:
+        session.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(last_contact_at=at))

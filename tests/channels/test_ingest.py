@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
 from kefu.channels import actions
 from kefu.channels.actions import Inbound, MessageTooLarge, do_ingest_message
-from kefu.channels.kinds import Channel
-from kefu.channels.models import Message
+from kefu.channels.append_actions import do_append_messages
+from kefu.channels.intake_writer import IntakeWriter
+from kefu.channels.kinds import Channel, ConversationStatus
+from kefu.channels.models import Conversation, Message
 from kefu.core.errors import InvalidInput
 from kefu.core.events import Event
 from kefu.core.runtime import Runtime
@@ -61,3 +65,65 @@ def test_limits_are_named(runtime: Runtime, frozen_clock) -> None:
             do_ingest_message(session, _inbound("big", "x" * 20_001), rules=RULES)
         with pytest.raises(InvalidInput, match="external_id"):
             do_ingest_message(session, _inbound("", "x"), rules=RULES)
+
+
+def _first(runtime: Runtime, external_id: str = "w-0") -> int:
+    with runtime.write_sessions() as session, session.begin():
+        return do_ingest_message(session, _inbound(external_id), rules=RULES).conversation.id
+
+
+def test_fast_append_stores_once_and_announces_each_message(runtime: Runtime, frozen_clock) -> None:
+    conversation = _first(runtime)
+    seen: list[Event] = []
+    runtime.bus.subscribe(seen.append)
+    items = [
+        (_inbound("w-1", "a"), conversation),
+        (_inbound("w-2", "b"), conversation),
+        (_inbound("w-1", "a"), conversation),
+        (_inbound("w-0", "again"), conversation),
+    ]
+    with runtime.write_sessions() as session, session.begin():
+        outcomes = do_append_messages(session, items)
+    first, second, repeated, earlier = outcomes
+    assert not first.duplicate and not second.duplicate and first.message_id != second.message_id
+    assert repeated is None  # the same id twice in one batch: left to the full action, which dedupes
+    assert earlier.duplicate and earlier.conversation_id == conversation
+    assert [e.payload["body"] for e in seen if e.type == "message.created"] == ["a", "b"]
+    with runtime.sessions() as session:
+        assert session.get(Message, first.message_id).body == "a"
+
+
+def test_fast_append_leaves_ended_conversations_to_the_full_action(runtime: Runtime, frozen_clock) -> None:
+    conversation = _first(runtime)
+    with runtime.write_sessions() as session, session.begin():
+        session.get(Conversation, conversation).status = ConversationStatus.ended.value
+    with runtime.write_sessions() as session, session.begin():
+        assert do_append_messages(session, [(_inbound("w-1"), conversation)]) == [None]
+
+
+def test_writer_batches_fast_and_slow_paths_and_reports_bad_messages_alone(
+    runtime: Runtime, frozen_clock
+) -> None:
+    conversation = _first(runtime)
+    writer = IntakeWriter(runtime.write_sessions, RULES)
+    other = Inbound(
+        channel=Channel.webchat,
+        external_id="v2:1",
+        body="new visitor",
+        identities=(normalise_identity("visitor", "visitor-0002"),),
+    )
+
+    async def scenario() -> list:
+        return await asyncio.gather(
+            writer.submit(_inbound("w-1"), conversation),
+            writer.submit(other),
+            writer.submit(_inbound("w-big", "x" * 20_001), conversation),
+            writer.submit(_inbound("w-0"), conversation),
+            return_exceptions=True,
+        )
+
+    fast, slow, too_large, duplicate = asyncio.run(scenario())
+    assert fast.conversation_id == conversation and not fast.duplicate
+    assert slow.conversation_id != conversation
+    assert isinstance(too_large, MessageTooLarge)
+    assert duplicate.duplicate
