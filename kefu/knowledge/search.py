@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kefu.knowledge.text import Embedder, tokenize
+from kefu.knowledge.text import STOPWORDS, Embedder, tokenize
 
 LANGUAGES = ("zh", "en")
 _TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours at distance 1 to guess from
@@ -79,10 +79,15 @@ def index_rows(doc: SearchDoc) -> tuple[DocRow, list[PostingRow]]:
         raise SearchInputError("doc_id: must not be empty")
     if doc.language not in LANGUAGES:
         raise SearchInputError(f"language: {doc.language!r} is not one of {LANGUAGES}")
-    title, body = Counter(tokenize(doc.title)), Counter(tokenize(doc.body))
+    title, body = Counter(search_terms(doc.title)), Counter(search_terms(doc.body))
     postings = [PostingRow(term, doc.doc_id, title[term], body[term]) for term in sorted(title.keys() | body)]
     row = DocRow(doc.doc_id, doc.language, doc.category, sum(title.values()), sum(body.values()))
     return row, postings
+
+
+def search_terms(text: str) -> list[str]:
+    """Tokens of a text without stop words: what the index stores and a query looks up."""
+    return [term for term in tokenize(text) if term not in STOPWORDS]
 
 
 def doc_vectors(docs: Sequence[SearchDoc], embedder: Embedder) -> dict[str, list[float]]:
@@ -204,7 +209,7 @@ class SearchIndex:
         if language is not None and language not in LANGUAGES:
             raise SearchInputError(f"language: {language!r} is not one of {LANGUAGES}")
         allowed = self._filter_mask(language, categories)
-        scores = self._lexical_scores(self._weighted_terms(tokenize(query), config), config)
+        scores = self._lexical_scores(self._weighted_terms(search_terms(query), config), config)
         scores[~allowed] = 0.0
         if embedder is not None and self._vectors is not None and query.strip():
             return self._hybrid(scores, allowed, embedder.encode([query])[0], limit, config)
@@ -224,9 +229,9 @@ class SearchIndex:
         """Query terms with their weights: 1 for typed terms, less for synonyms and typo corrections."""
         weights = dict.fromkeys(terms, 1.0)
         for phrase, alternatives in config.synonyms.items():
-            if _contains_phrase(terms, tokenize(phrase)):
+            if _contains_phrase(terms, search_terms(phrase)):
                 for alternative in alternatives:
-                    for term in tokenize(alternative):
+                    for term in search_terms(alternative):
                         weights[term] = max(weights.get(term, 0.0), config.synonym_weight)
         for term in terms:
             if term not in self._postings and _typo_candidate(term):

@@ -51,6 +51,19 @@ def stem(word: str) -> str:
     return word
 
 
+# Function words that match almost every article; search drops them (BM25's idf only damps them, and
+# in a small knowledge base they still outrank nothing-at-all). The classifier keeps them: "how" and
+# "can" carry intent. Stored stemmed, as `tokenize` returns them.
+_STOPWORD_TEXT = (
+    "a an the and or but of to in on at for with from by is are was were be been am do does did i me my "
+    "we our you your it its this that these those there here what which who whom how when where why can "
+    "could would should will shall may might must have has had not no so if then than too very just about "
+    "into 的 了 是 我 你 他 她 它 们 吗 呢 啊 吧 在 和 与 及 或 也 就 都 而 着 把 被 让 给 请 请问 一下 "
+    "怎么 如何 什么 哪 哪里 为什么 可以 能 要 想 有 没有 这 那 这个 那个"
+)
+STOPWORDS = frozenset(stem(word) for word in _STOPWORD_TEXT.split())
+
+
 def tokenize(text: str) -> list[str]:
     """Terms of a text: jieba words for Chinese runs, stemmed words for Latin runs; the rest is dropped."""
     terms: list[str] = []
