@@ -98,7 +98,7 @@ def _announce(
 ) -> dict[int, str]:
     """Events for the console (owner and team lead), progress notices for the customer, escalations
     applied; returns the new escalation level of each escalated ticket."""
-    leads = dict(session.execute(select(Team.id, Team.lead_id)).tuples().all())
+    leads: dict[int, int | None] = {r[0]: r[1] for r in session.execute(select(Team.id, Team.lead_id))}
     levels: dict[int, str] = {}
     for event in events:
         row = rows[event.ticket_id]
