@@ -35,11 +35,15 @@ class IntakeWriter:
 
     async def submit(self, inbound: Inbound, conversation_id: int | None = None) -> Appended:
         """`conversation_id`: where this sender's last message went, if known (enables the fast path)."""
+        return await self.enqueue(inbound, conversation_id)
+
+    def enqueue(self, inbound: Inbound, conversation_id: int | None = None) -> asyncio.Future[Appended]:
+        """The same without a coroutine per message: the future resolves when the batch has committed."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="kefu-intake-writer")
         future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        await self._queue.put((inbound, conversation_id, future))
-        return await future
+        self._queue.put_nowait((inbound, conversation_id, future))
+        return future
 
     async def _run(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
 from kefu.channels.actions import Inbound, open_conversation
+from kefu.channels.append_actions import Appended
 from kefu.channels.intake_writer import IntakeWriter
 from kefu.channels.kinds import Channel, Sender
 from kefu.channels.models import Message
@@ -152,7 +153,7 @@ class ChatSession:
         except ValueError:
             kind, frame = None, {}
         if kind == "message":
-            self._spawn(self._message(frame))
+            self._message(frame)
         elif kind == "resume":
             self._spawn(self._resume(frame))
         else:
@@ -164,7 +165,7 @@ class ChatSession:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _message(self, frame: dict[str, Any]) -> None:
+    def _message(self, frame: dict[str, Any]) -> None:
         client_id, body = frame.get("client_id"), frame.get("body")
         if (
             not isinstance(client_id, str)
@@ -179,14 +180,19 @@ class ChatSession:
             identities=self.identities,
             body=body,
         )
-        try:
-            receipt = await self.hub.writer.submit(inbound, self.conversation_id)
-        except KefuError as exc:
-            self.outbox.put_nowait(_error(client_id, exc.code, exc.message))
+        # A callback rather than a task per message: at thousands of messages a second, tasks add up.
+        stored = self.hub.writer.enqueue(inbound, self.conversation_id)
+        stored.add_done_callback(lambda done: self._acknowledge(client_id, done))
+
+    def _acknowledge(self, client_id: str, stored: asyncio.Future[Appended]) -> None:
+        error = stored.exception()
+        if error is not None:
+            code, message = (
+                (error.code, error.message) if isinstance(error, KefuError) else ("not_stored", "")
+            )
+            self.outbox.put_nowait(_error(client_id, code, message or "not stored; send it again"))
             return
-        except Exception:  # noqa: BLE001 - not committed: the client keeps the message and retries
-            self.outbox.put_nowait(_error(client_id, "not_stored", "not stored; send it again"))
-            return
+        receipt = stored.result()
         self.conversation_id = receipt.conversation_id
         self.hub.watch(receipt.conversation_id, self.outbox)
         self.outbox.put_nowait(
