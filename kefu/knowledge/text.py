@@ -73,8 +73,3 @@ def tokenize(text: str) -> list[str]:
         else:
             terms.append(stem(run))
     return terms
-
-
-def has_cjk(text: str) -> bool:
-    """True if the text holds at least one Chinese character."""
-    return _CJK_RUN.search(text) is not None

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kefu.knowledge.text import has_cjk, normalize, stem, tokenize
+from kefu.knowledge.text import normalize, stem, tokenize
 
 
 @pytest.mark.parametrize(
@@ -39,10 +39,6 @@ def test_tokenize_mixed_language_text():
 def test_tokenize_drops_emoji_and_punctuation():
     assert tokenize("😀😀 ... ！！") == []
     assert tokenize("") == []
-
-
-def test_has_cjk():
-    assert has_cjk("hello 你好") and not has_cjk("hello")
 
 
 @given(st.text(max_size=200))
