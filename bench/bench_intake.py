@@ -82,12 +82,14 @@ async def _customer(
     until every customer has done so; then send at the steady rate for `seconds`."""
     url = f"ws://127.0.0.1:{port}/ws/webchat?visitor=bench-visitor-{index:06d}"
     pending: dict[str, float] = {}
+    warmed = False
     try:
         async with websockets.connect(url, compression=None, max_queue=None, open_timeout=120) as ws:
             await ws.recv()  # greeting
             await _send(ws, pending, "warm", "first message opens the conversation")
             while pending:
                 _record(json.loads(await ws.recv()), pending, load)
+            warmed = True
             await ready.wait()
             reader = asyncio.create_task(_acks(ws, pending, load))
             next_at = time.perf_counter() + random.random() * interval
@@ -105,6 +107,8 @@ async def _customer(
             reader.cancel()
     except (OSError, websockets.ConnectionClosed):
         load.errors += 1
+        if not warmed:
+            ready.abort()  # a customer that never warmed up must not keep the others waiting forever
 
 
 async def _send(
