@@ -166,7 +166,7 @@ def _warm_start(
     templates: dict[str, ShiftTemplate],
     objective_parts: tuple[dict[tuple[str, int], int], list, list, cp_model.IntVar],
 ) -> None:
-    """Hint every variable from the greedy roster, breaks spread evenly over their windows.
+    """Hint every variable from the greedy roster, each break placed where cover is most in surplus.
 
     A complete hint is a solution CP-SAT accepts at once, so its whole time limit goes to improving it;
     a hint on the shifts alone left it still repairing breaks when a short limit ran out.
@@ -185,17 +185,13 @@ def _warm_start(
     cover = dict.fromkeys(need, 0)
     horizon = len(need) // len(problem.required)
     for (d, t, q), n in heads.items():
-        tpl = templates[t]
-        first = (d * DAY_MINUTES + tpl.start_minute) // step
-        for p in range(first, min(first + tpl.length // step, horizon)):
+        first = (d * DAY_MINUTES + templates[t].start_minute) // step
+        for p in range(first, min(first + templates[t].length // step, horizon)):
             cover[q, p] += n
-        lengths = {b.name: b.length for b in tpl.breaks}
-        for name, counts in breaks.get((d, t, q), {}).items():
-            for i, (off, m) in enumerate(counts):
-                taken = n // len(counts) + (i < n % len(counts))
-                model.add_hint(m, taken)
-                for p in range(first + off // step, min(first + (off + lengths[name]) // step, horizon)):
-                    cover[q, p] -= taken
+    for (d, t, q), n in sorted(heads.items()):
+        _hint_breaks(
+            model, (d, t, q, n), breaks.get((d, t, q), {}), templates[t], (cover, need), (step, horizon)
+        )
     for key, u, o in zip(need, under, over, strict=True):
         model.add_hint(u, max(need[key] - cover[key], 0))
         model.add_hint(o, max(cover[key] - need[key], 0))
@@ -203,6 +199,35 @@ def _warm_start(
     for (a, _), (t, _) in start.items():
         given[a] += templates[t].unpopular
     model.add_hint(worst, max((a.prior_unpopular + given[a.agent_id] for a in problem.agents), default=0))
+
+
+def _hint_breaks(
+    model: cp_model.CpModel,
+    group: tuple[int, str, str, int],
+    counts: dict[str, list[tuple[int, cp_model.IntVar]]],
+    tpl: ShiftTemplate,
+    cover_need: tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]],
+    grid: tuple[int, int],
+) -> None:
+    """Give each of the group's agents, break by break, the start whose span has the most spare cover."""
+    d, _, q, n = group
+    cover, need = cover_need
+    step, horizon = grid
+    first = (d * DAY_MINUTES + tpl.start_minute) // step
+    lengths = {b.name: b.length for b in tpl.breaks}
+    for name, options in counts.items():
+
+        def periods(off: int, name: str = name) -> range:
+            return range(first + off // step, min(first + (off + lengths[name]) // step, horizon))
+
+        taken = dict.fromkeys((off for off, _ in options), 0)
+        for _ in range(n):
+            off = max(taken, key=lambda o: min((cover[q, p] - need[q, p] for p in periods(o)), default=0))
+            taken[off] += 1
+            for p in periods(off):
+                cover[q, p] -= 1
+        for off, m in options:
+            model.add_hint(m, taken[off])
 
 
 def _plan_shape(required: Mapping[str, np.ndarray], step: int) -> tuple[int, int]:

@@ -46,7 +46,7 @@ def small_problem(seed: int = 3) -> RosterProblem:
 def solved():
     problem = small_problem()
     seen = []
-    roster = build_roster(problem, time_limit_seconds=8, progress=lambda t, obj: seen.append(obj))
+    roster = build_roster(problem, time_limit_seconds=5, progress=lambda t, obj: seen.append(obj))
     return problem, roster, seen
 
 
@@ -94,7 +94,7 @@ def test_two_cannot_follow_rules_on_one_shift_stay_feasible():
     # night may follow neither early nor day, and late may not follow night either: still a roster.
     rules = replace(RULES, cannot_follow=frozenset({("night", "early"), ("night", "day"), ("night", "late")}))
     problem = replace(small_problem(5), rules=rules)
-    roster = build_roster(problem, time_limit_seconds=4)
+    roster = build_roster(problem, time_limit_seconds=2)
     assert roster.assignments
     assert check_roster(roster.assignments, list(problem.agents), TEMPLATES, rules, DAYS) == []
 
