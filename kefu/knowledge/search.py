@@ -22,6 +22,7 @@ from kefu.knowledge.text import STOPWORDS, Embedder, tokenize
 LANGUAGES = ("zh", "en")
 _TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours at distance 1 to guess from
 _HYBRID_POOL = 50  # candidates taken from each of the lexical and the vector rankings
+_Posting = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class SearchInputError(ValueError):
@@ -106,16 +107,18 @@ class SearchIndex:
         posting_rows: Iterable[PostingRow],
         vectors: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
-        self._docs = list(doc_rows)
-        self._position = {row.doc_id: i for i, row in enumerate(self._docs)}
-        if len(self._position) != len(self._docs):
-            raise SearchInputError("doc_id: duplicate document in the index rows")
-        self._language = np.array([row.language for row in self._docs], dtype=object)
-        self._category = np.array([row.category for row in self._docs], dtype=object)
-        self._title_length = np.array([row.title_length for row in self._docs], dtype=np.float64)
-        self._body_length = np.array([row.body_length for row in self._docs], dtype=np.float64)
-        self._postings = self._build_postings(posting_rows)
-        self._typo_keys = _deletion_index(term for term in self._postings if _typo_candidate(term))
+        docs = list(doc_rows)
+        self._setup(docs, _group_postings(posting_rows, _positions(docs)), vectors)
+
+    def _setup(self, docs: list[DocRow], postings: dict[str, _Posting], vectors: Mapping | None) -> None:
+        self._docs = docs
+        self._position = _positions(docs)
+        self._language = np.array([row.language for row in docs], dtype=object)
+        self._category = np.array([row.category for row in docs], dtype=object)
+        self._title_length = np.array([row.title_length for row in docs], dtype=np.float64)
+        self._body_length = np.array([row.body_length for row in docs], dtype=np.float64)
+        self._postings = postings
+        self._typo_keys = _deletion_index(term for term in postings if _typo_candidate(term))
         self._vectors = self._build_vectors(vectors or {})
 
     @classmethod
@@ -128,20 +131,6 @@ class SearchIndex:
             posting_rows.extend(postings)
         return cls(doc_rows, posting_rows, doc_vectors(docs, embedder) if embedder else None)
 
-    def _build_postings(
-        self, rows: Iterable[PostingRow]
-    ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        grouped: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        for row in rows:
-            if row.doc_id not in self._position:
-                raise SearchInputError(f"doc_id: posting for unknown document {row.doc_id!r}")
-            grouped[row.term].append((self._position[row.doc_id], row.title_tf, row.body_tf))
-        postings = {}
-        for term, entries in grouped.items():
-            array = np.array(entries, dtype=np.int64)
-            postings[term] = (array[:, 0], array[:, 1].astype(np.float64), array[:, 2].astype(np.float64))
-        return postings
-
     def _build_vectors(self, vectors: Mapping[str, Sequence[float]]) -> np.ndarray | None:
         if not vectors:
             return None
@@ -152,9 +141,6 @@ class SearchIndex:
                 raise SearchInputError(f"vectors: unknown document {doc_id!r}")
             matrix[self._position[doc_id]] = vector
         return matrix
-
-    def __len__(self) -> int:
-        return len(self._docs)
 
     def to_rows(self) -> tuple[list[DocRow], list[PostingRow]]:
         """The rows this index was built from (postings in term order), ready for a database table."""
@@ -167,30 +153,37 @@ class SearchIndex:
         return list(self._docs), postings
 
     def to_json(self) -> str:
-        """One JSON blob holding the whole index (rows and vectors), for a single-column store."""
-        doc_rows, posting_rows = self.to_rows()
+        """One JSON blob holding the whole index, postings grouped per term as parallel lists (document
+        positions, title tf, body tf) so that loading needs no per-row objects."""
         vectors = (
             {}
             if self._vectors is None
             else {row.doc_id: self._vectors[i].tolist() for i, row in enumerate(self._docs)}
         )
-        return json.dumps(
-            {
-                "docs": [[r.doc_id, r.language, r.category, r.title_length, r.body_length] for r in doc_rows],
-                "postings": [[r.term, r.doc_id, r.title_tf, r.body_tf] for r in posting_rows],
-                "vectors": vectors,
-            },
-            ensure_ascii=False,
-        )
+        postings = {
+            term: [positions.tolist(), title_tf.astype(int).tolist(), body_tf.astype(int).tolist()]
+            for term, (positions, title_tf, body_tf) in sorted(self._postings.items())
+        }
+        docs = [[r.doc_id, r.language, r.category, r.title_length, r.body_length] for r in self._docs]
+        return json.dumps({"docs": docs, "postings": postings, "vectors": vectors}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, blob: str) -> SearchIndex:
         data = json.loads(blob)
-        return cls(
-            [DocRow(*row) for row in data["docs"]],
-            [PostingRow(*row) for row in data["postings"]],
-            data.get("vectors") or None,
-        )
+        docs = [DocRow(*row) for row in data["docs"]]
+        postings = {}
+        for term, (positions, title_tf, body_tf) in data["postings"].items():
+            array = np.array(positions, dtype=np.int64)
+            if len(array) and not 0 <= array.min() <= array.max() < len(docs):
+                raise SearchInputError(f"postings: term {term!r} points outside the {len(docs)} documents")
+            postings[term] = (
+                array,
+                np.array(title_tf, dtype=np.float64),
+                np.array(body_tf, dtype=np.float64),
+            )
+        index = cls.__new__(cls)
+        index._setup(docs, postings, data.get("vectors") or None)
+        return index
 
     def search(
         self,
@@ -290,6 +283,27 @@ class SearchIndex:
             lexical_part = lexical[i] / top_lexical
             blended[i] = config.hybrid_alpha * lexical_part + (1 - config.hybrid_alpha) * max(cosine[i], 0.0)
         return self._top(blended, limit)
+
+
+def _positions(docs: list[DocRow]) -> dict[str, int]:
+    position = {row.doc_id: i for i, row in enumerate(docs)}
+    if len(position) != len(docs):
+        raise SearchInputError("doc_id: duplicate document in the index rows")
+    return position
+
+
+def _group_postings(rows: Iterable[PostingRow], position: dict[str, int]) -> dict[str, _Posting]:
+    """Postings per term as arrays (document positions, title tf, body tf) for vectorised scoring."""
+    grouped: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for row in rows:
+        if row.doc_id not in position:
+            raise SearchInputError(f"doc_id: posting for unknown document {row.doc_id!r}")
+        grouped[row.term].append((position[row.doc_id], row.title_tf, row.body_tf))
+    postings = {}
+    for term, entries in grouped.items():
+        array = np.array(entries, dtype=np.int64)
+        postings[term] = (array[:, 0], array[:, 1].astype(np.float64), array[:, 2].astype(np.float64))
+    return postings
 
 
 def _typo_candidate(term: str) -> bool:

@@ -89,6 +89,19 @@ def test_rows_and_json_round_trip_give_identical_rankings(index):
         assert from_rows.search(query) == index.search(query) == from_json.search(query)
 
 
+def test_corrupt_json_and_rows_rejected(index):
+    blob = json.loads(index.to_json())
+    term = next(iter(blob["postings"]))
+    blob["postings"][term][0][0] = 999
+    with pytest.raises(SearchInputError, match="postings"):
+        SearchIndex.from_json(json.dumps(blob))
+    doc_rows, posting_rows = index.to_rows()
+    with pytest.raises(SearchInputError, match="doc_id"):
+        SearchIndex(doc_rows[1:], posting_rows)
+    with pytest.raises(SearchInputError, match="duplicate"):
+        SearchIndex(doc_rows + doc_rows[:1], posting_rows)
+
+
 def test_index_rows_count_title_and_body_terms_separately():
     row, postings = index_rows(SearchDoc("a", "Refund refund", "refund policy", "en"))
     by_term = {p.term: p for p in postings}
