@@ -73,9 +73,8 @@ def word_ngrams(text: str) -> list[str]:
 class _Model:
     """Features plus one linear SVM, without any confidence logic."""
 
-    def __init__(self, config: ClassifierConfig, embedder: FeatureEmbedder | None) -> None:
+    def __init__(self, config: ClassifierConfig) -> None:
         self.config = config
-        self.embedder = embedder
         self.words = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)
         self.chars = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=normalize
@@ -161,7 +160,7 @@ class IntentClassifier:
         texts, intents = _validated(examples)
         dense = self._dense(texts)
         self._calibrate(texts, intents, dense)
-        self._model = _Model(self.config, self.embedder).fit(texts, intents, dense)
+        self._model = _Model(self.config).fit(texts, intents, dense)
         return self
 
     def predict(self, text: str) -> IntentPrediction:
@@ -196,7 +195,7 @@ class IntentClassifier:
         if split is None:
             return
         train, held_in, held_out = split
-        model = _Model(self.config, self.embedder).fit(
+        model = _Model(self.config).fit(
             [texts[i] for i in train], [intents[i] for i in train], _rows(dense, train)
         )
         column = {intent: i for i, intent in enumerate(model.intents)}
