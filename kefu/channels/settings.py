@@ -16,6 +16,7 @@ class ChannelSettings(BaseSettings):
     support_address: str = Field(
         default="support@localhost", description="kefu's own mailbox (From of replies)"
     )
+    support_name: str = Field(default="客服 Customer Service", description="display name on replies")
     smtp_listen_host: str = "127.0.0.1"
     smtp_listen_port: int = Field(default=2525, description="the inbound SMTP receiver's port")
     smtp_relay_host: str = Field(default="127.0.0.1", description="where outbound mail is handed over")
@@ -25,6 +26,16 @@ class ChannelSettings(BaseSettings):
         default_factory=dict, description="site key → secret that signs logged-in customers' identities"
     )
     webchat_greeting: str = "您好，欢迎咨询！请问有什么可以帮您？ / Hello, how can we help you?"
+    webhook_targets: dict[str, str] = Field(
+        default_factory=dict, description="channel (app, social, api) → URL that receives agents' replies"
+    )
+    webhook_allow_networks: list[str] = Field(
+        default_factory=list, description="networks webhooks may reach despite being private (admin only)"
+    )
+    webhook_max_attempts: int = Field(default=6, ge=1)
+    webhook_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="first retry delay; doubles each time"
+    )
 
     @property
     def mail_domain(self) -> str:

@@ -319,8 +319,10 @@ class Router:
         """Record a new state of the agent and offer it to its queues.
 
         `worse` says the change can only lower the agent's rank (it took a contact): every pool still
-        holding a live entry re-keys it lazily (see `QueuePool`), so nothing is pushed here.
+        holding a live entry re-keys it lazily (see `QueuePool`), so nothing is pushed here. That needs
+        the agent to have been routable already (a transfer may hand work to one just out of wrap-up).
         """
+        worse = worse and agent.id in self._routable
         self._agents[agent.id] = agent
         self._versions[agent.id] += 1
         if agent.presence is Presence.AFTER_CONTACT_WORK and agent.acw_until is not None:

@@ -392,3 +392,10 @@ def test_auto_away_stops_routing_to_the_agent_until_it_comes_back():
     assert r.agent("a").break_reason == "console_disconnected"
     assert r.offer(contact("c"), NOW) == []
     assert only(r.set_presence("a", "available", NOW + 1)).contact == "c"
+
+
+def test_a_transfer_to_an_agent_just_out_of_wrap_up_leaves_it_routable():
+    chat = {"capacity": {"webchat": 2}, "max_total": 2}
+    r = router([agent("a", presence="after_contact_work", acw_until=NOW + 5, **chat)], [queue()])
+    assert r.transfer_to_agent(contact("t"), "a", NOW + 10).agent == "a"
+    assert only(r.offer(contact("c"), NOW + 11)).agent == "a"

@@ -253,7 +253,7 @@ def test_decisions_are_deterministic_and_independent_of_input_order(snapshot, rn
 
 
 @SETTINGS
-@given(snapshots(), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30)), max_size=25))
+@given(snapshots(), st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), max_size=25))
 def test_event_sequences_never_double_assign_overfill_or_leave_work_undone(snapshot, events):
     router = Router(snapshot, NOW)
     holder: dict[str, str] = {}
@@ -277,6 +277,14 @@ def test_event_sequences_never_double_assign_overfill_or_leave_work_undone(snaps
             try:
                 decisions = router.set_presence(agent.id, target, now, reason="x")
             except ConflictError:  # e.g. no capacity to be available with: refused, state unchanged
+                decisions = []
+        elif kind == 3:
+            queue = snapshot.queues[pick % len(snapshot.queues)]
+            moved = WaitingContact(f"t{extra}", queue.id, queue.channel, enqueued_at=now)
+            extra += 1
+            try:
+                decisions = [router.transfer_to_agent(moved, agent_ids[pick % len(agent_ids)], now)]
+            except ConflictError:  # the agent is full or not taking contacts
                 decisions = []
         else:
             decisions = router.route(now)

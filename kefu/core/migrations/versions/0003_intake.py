@@ -1,4 +1,5 @@
-"""omnichannel intake: customer merges, channel threads, voice calls, quarantined mail, e-mail outbox
+"""omnichannel intake: customer merges, channel threads, voice calls, quarantined mail, e-mail outbox,
+webhook deliveries
 
 Revision ID: 0003_intake
 Revises: 0001
@@ -103,9 +104,30 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_email_outbox_message_id"), "email_outbox", ["message_id"])
     op.create_index(op.f("ix_email_outbox_status"), "email_outbox", ["status"])
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        _utc("next_attempt_at"),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        _utc("created_at"),
+        _utc("delivered_at", nullable=True),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_webhook_deliveries_message_id_messages")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    op.create_index(op.f("ix_webhook_deliveries_message_id"), "webhook_deliveries", ["message_id"])
+    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_deliveries")
     op.drop_table("email_outbox")
     op.drop_table("quarantined_mail")
     op.drop_table("voice_calls")

@@ -1,0 +1,72 @@
+"""Agents reply to conversations over the API; delivery (mail relay, webhook) runs after the commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks
+from pydantic import BaseModel, Field
+
+from kefu.access.actor import Actor
+from kefu.access.permissions import Permission
+from kefu.channels.access import access_conversation_by_public_id
+from kefu.channels.actions import MAX_BODY_CHARS
+from kefu.channels.email_out import Relay, deliver_outbox
+from kefu.channels.gateway import channel_secret
+from kefu.channels.kinds import Channel
+from kefu.channels.replies import WEBHOOK_CHANNELS, do_agent_reply
+from kefu.channels.settings import ChannelSettings, ChannelSettingsDep
+from kefu.channels.targets import parse_allowed
+from kefu.channels.webhooks import WebhookPolicy, deliver_due_webhooks
+from kefu.core.runtime import Runtime
+from kefu.web.deps import RuntimeDep, SessionDep, require
+
+router = APIRouter(prefix="/conversations", tags=["conversations"])
+
+
+class ReplyIn(BaseModel):
+    body: str = Field(min_length=1, max_length=MAX_BODY_CHARS)
+
+
+class ReplyOut(BaseModel):
+    message_id: int
+    channel: str
+    created_at: datetime
+
+
+@router.post("/{public_id}/replies", response_model=ReplyOut, status_code=201)
+def post_reply(
+    public_id: str,
+    reply: ReplyIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    settings: ChannelSettingsDep,
+    background: BackgroundTasks,
+    actor: Annotated[Actor, require(Permission.conversations_write)],
+) -> ReplyOut:
+    conversation = access_conversation_by_public_id(session, actor, public_id)
+    message = do_agent_reply(
+        session, conversation=conversation, body=reply.body, author_id=actor.user_id, settings=settings
+    )
+    channel = Channel(conversation.channel)
+    if channel is Channel.email:
+        background.add_task(deliver_mail, runtime, settings)
+    elif channel in WEBHOOK_CHANNELS:
+        background.add_task(deliver_due_webhooks, runtime.write_sessions, webhook_policy(runtime, settings))
+    return ReplyOut(message_id=message.id, channel=channel.value, created_at=message.created_at)
+
+
+def deliver_mail(runtime: Runtime, settings: ChannelSettings) -> None:
+    relay = Relay(settings.smtp_relay_host, settings.smtp_relay_port)
+    deliver_outbox(runtime.write_sessions, relay, settings.support_address)
+
+
+def webhook_policy(runtime: Runtime, settings: ChannelSettings) -> WebhookPolicy:
+    signing_key = runtime.settings.signing_key
+    return WebhookPolicy(
+        secret_for=lambda channel: channel_secret(signing_key, Channel(channel)),
+        allowed=parse_allowed(settings.webhook_allow_networks),
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+    )
