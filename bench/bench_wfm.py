@@ -187,5 +187,57 @@ def roster_figures(quick: bool) -> list[Row]:
     ]
 
 
+def peer_roster_figures(quick: bool) -> list[Row]:
+    """pyworkforce's MinHoursRoster on the same agents, asked only for the per-shift head counts kefu met.
+
+    Its cannot-follow constraint multiplies the earlier shift by the number of banned successors, so a
+    shift with two or more of them can never be worked: the model turns infeasible.
+    """
+    problem = roster_problem(agents=24 if quick else 100)
+    days = next(iter(problem.required.values())).shape[0]
+    roster = build_roster(problem, time_limit_seconds=5.0 if quick else 20.0)
+    names = [t.name for t in problem.templates]
+    heads = {t: [0] * days for t in names}
+    for s in roster.assignments:
+        heads[s.template][s.day] += 1
+    kinds = {t.name: t.kind for t in problem.templates}
+    banned_after_night = [n for n in names if ("night", kinds[n]) in problem.rules.cannot_follow]
+    task = {
+        "kind": "roster",
+        "days": days,
+        "resources": [a.agent_id for a in problem.agents],
+        "shifts": names,
+        "shifts_hours": [t.length // 60 for t in problem.templates],
+        "required": heads,
+        "banned_shifts": [
+            {"resource": a.agent_id, "shift": n, "day": d}
+            for a in problem.agents
+            for d in range(days)
+            for n in names
+            if d not in a.available_days
+        ],
+        "max_resting": days - problem.rules.max_days_per_week,
+        "time_limit": 20.0,
+    }
+    rows = []
+    for rules in (banned_after_night, banned_after_night[:1]):
+        peer = run_peer(
+            {**task, "non_sequential_shifts": [{"origin": "night", "destination": n} for n in rules]}
+        )
+        rows.append(
+            Row(
+                f"pyworkforce MinHoursRoster, night with {len(rules)} cannot-follow rule(s)",
+                peer["seconds"],
+                "s",
+                "",
+                None,
+                "",
+                f"{peer['status']}; same agents, day-off requests and kefu's achieved head counts",
+            )
+        )
+    return rows
+
+
 def run(quick: bool) -> list[Row]:
-    return staffing_rows_figures(quick) + headcount_figures(quick) + roster_figures(quick)
+    figures = staffing_rows_figures(quick) + headcount_figures(quick)
+    return figures + roster_figures(quick) + peer_roster_figures(quick)

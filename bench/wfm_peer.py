@@ -55,6 +55,26 @@ def shifts(task: dict) -> dict:
     return {"seconds": seconds, "status": solution["status"], "heads": heads}
 
 
+def roster(task: dict) -> dict:
+    from pyworkforce.rostering.binary_programming import MinHoursRoster
+
+    start = time.perf_counter()
+    solution = MinHoursRoster(
+        num_days=task["days"],
+        resources=task["resources"],
+        shifts=task["shifts"],
+        shifts_hours=task["shifts_hours"],
+        min_working_hours=0,
+        banned_shifts=task["banned_shifts"],
+        max_resting=task["max_resting"],
+        required_resources=task["required"],
+        non_sequential_shifts=task["non_sequential_shifts"],
+        max_search_time=task["time_limit"],
+        num_search_workers=2,
+    ).solve()
+    return {"seconds": time.perf_counter() - start, "status": solution["status"]}
+
+
 if __name__ == "__main__":
     job = json.load(sys.stdin)
-    print(json.dumps({"erlang": erlang, "shifts": shifts}[job["kind"]](job)))
+    print(json.dumps({"erlang": erlang, "shifts": shifts, "roster": roster}[job["kind"]](job)))
