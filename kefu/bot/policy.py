@@ -7,9 +7,10 @@ the caller can store it anywhere. Rules, in order:
 2. an explicit request for a person (转人工, 人工, human, agent, …) → hand off;
 3. strongly negative sentiment → hand off;
 4. a reply "1"–"3" to offered choices → answer that intent;
-5. classify: confident → answer, unless it is the same intent again right after an answer, which
-   counts as a failed answer (two failed answers → hand off); unsure → offer the top 3 choices once,
-   and hand off if the next message is unsure too.
+5. classify: confident → answer (or hand off when the centre maps that intent to a queue), unless it
+   is the same intent again right after an answer, which counts as a failed answer (two failed
+   answers → hand off); unsure → offer the top 3 choices once, and hand off if the next message is
+   unsure too.
 `feedback(helpful=False)` (a thumbs-down) also counts a failed answer.
 """
 
@@ -40,6 +41,7 @@ class HandoffReason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     FAILED_ANSWERS = "failed_answers"
     MESSAGE_TOO_LONG = "message_too_long"
+    INTENT_ROUTES_TO_QUEUE = "intent_routes_to_queue"
 
 
 class Prompt(StrEnum):
@@ -58,6 +60,7 @@ class PolicyConfig:
     max_clarifications: int = 1  # unsure turns in a row before a handoff
     max_failed_answers: int = 2
     choices: int = 3
+    handoff_intents: frozenset[str] = frozenset()  # intents the centre maps to a queue, not to an answer
     # Chinese phrases match anywhere in the text; English ones as whole (stemmed) word sequences.
     handoff_phrases: tuple[str, ...] = (
         "人工", "真人", "客服人员", "human", "agent", "real person", "operator", "representative",
@@ -150,6 +153,8 @@ def decide(
     if prediction.out_of_scope:
         choices = tuple(intent for intent, _ in prediction.ranking[: config.choices])
         return _unsure(state, Prompt.CHOOSE, choices, config, sentiment)
+    if prediction.intent in config.handoff_intents:
+        return _handoff(state, HandoffReason.INTENT_ROUTES_TO_QUEUE, sentiment)
     if prediction.intent == state.last_answer:
         state = replace(state, failed_answers=state.failed_answers + 1)
         if state.failed_answers >= config.max_failed_answers:

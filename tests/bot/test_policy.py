@@ -98,6 +98,15 @@ def test_same_intent_twice_after_answers_counts_failed_answers():
     assert decisions[-1].handoff.intent == "refund"
 
 
+def test_intent_mapped_to_a_queue_hands_off_when_confident():
+    config = PolicyConfig(handoff_intents=frozenset({"refund"}))
+    [decision] = run("refund please", config=config)
+    assert decision.handoff.reason is HandoffReason.INTENT_ROUTES_TO_QUEUE
+    assert decision.handoff.intent == "refund"
+    [unsure] = run("hmm odd", config=config)
+    assert unsure.action is Action.CLARIFY
+
+
 def test_thumbs_down_twice_hands_off():
     [answer] = run("where is my parcel")
     assert feedback(answer.state, helpful=True) is None
