@@ -131,3 +131,14 @@ def test_more_agents_never_lower_service_level(n, load, patience, target):
     assert more.service_level >= now.service_level - 1e-9
     assert more.abandon_rate <= now.abandon_rate + 1e-9
     assert 0 <= now.service_level <= 1 and 0 <= now.abandon_rate <= 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(lam=st.floats(0.001, 1.0), more=st.floats(0, 0.5), patience=st.floats(10, 600), sl=st.floats(0, 0.95))
+def test_required_agents_grow_with_traffic(lam, more, patience, sl):
+    low = required_agents_a(lam, 200, patience, target_sl=sl, target_seconds=20)
+    high = required_agents_a(lam + more, 200, patience, target_sl=sl, target_seconds=20)
+    assert high.agents >= low.agents
+    assert low.service_level >= sl
+    if low.agents > 1:
+        assert erlang_a(low.agents - 1, lam, 200, patience, 20).service_level < sl

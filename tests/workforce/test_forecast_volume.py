@@ -117,3 +117,17 @@ def test_bad_history():
     off_grid[5] = HistoryPoint(off_grid[5].interval_start + timedelta(minutes=10), "voice", 1.0, 200.0)
     with pytest.raises(WorkforceInputError, match="interval_start"):
         forecast(off_grid, 7)
+
+
+def test_quarter_hour_data_keeps_its_grid():
+    points = []
+    for p in history(date(2025, 3, 3), 14):
+        for k in (0, 15):  # split each half hour into two quarter hours
+            points.append(
+                HistoryPoint(p.interval_start + timedelta(minutes=k), p.queue, p.volume / 2, p.aht_seconds)
+            )
+    (result,) = forecast(points, 1, interval_minutes=15, calendar=NO_HOLIDAYS, methods=("seasonal_naive",))
+    assert len(result.points) == 96
+    assert result.points[1].interval_start == datetime(2025, 3, 17, 0, 15)
+    assert sum(p.volume for p in result.points) == pytest.approx(WEEKDAY_LEVEL[0])
+    assert [a.method for a in result.accuracy] == ["seasonal_naive"]

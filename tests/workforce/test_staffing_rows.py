@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -75,3 +75,13 @@ def test_bad_rows_are_named(change, field):
     with pytest.raises(WorkforceInputError) as err:
         staff([VOICE, replace(VOICE, **change)])
     assert err.value.field == field
+
+
+def test_empty_input_gives_empty_output():
+    assert staff([]) == []
+
+
+def test_many_identical_erlang_a_rows_agree():
+    chat = replace(VOICE, queue="chat", patience_seconds=45, volume=120)
+    rows = staff([replace(chat, interval_start=T0 + timedelta(minutes=30 * i)) for i in range(48)])
+    assert len({(r.agents, r.service_level, r.abandon_rate) for r in rows}) == 1
