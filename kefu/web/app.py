@@ -18,6 +18,7 @@ from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
 from kefu.routing import api as routing_api
 from kefu.routing.leader import RoutingLeader
+from kefu.surveys import api as surveys_api
 from kefu.tickets import api as tickets_api
 from kefu.tickets.sweeper import SlaSweeper
 from kefu.web import health
@@ -48,6 +49,7 @@ def api_router() -> APIRouter:
         tickets_api.follow_up_router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
     )
     router.include_router(tickets_api.status_router)
+    router.include_router(surveys_api.router)
     return router
 
 

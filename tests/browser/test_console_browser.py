@@ -73,6 +73,7 @@ def test_switching_to_chinese_translates_the_page(page, centre, screenshots):
     page.select_option("form.language select", "en")
     page.wait_for_selector("html[lang=en]", state="attached")
     assert "My open conversations" in page.inner_text("body")
+    page.screenshot(path=str(screenshots / "inbox-en.png"))
     page.select_option("form.language select", "zh_CN")
     page.wait_for_selector("html[lang=zh-CN]", state="attached")
     text = page.inner_text("body")

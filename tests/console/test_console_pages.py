@@ -216,3 +216,12 @@ def test_htmx_posts_get_a_client_side_redirect_not_a_303(client, factory, browse
     signed_out = client.post("/sign-out", headers=headers, follow_redirects=False)
     assert signed_out.headers["HX-Redirect"] == "/sign-in"
     assert client.get("/console", follow_redirects=False).status_code == 303  # the session is gone
+
+
+def test_a_temporary_password_must_be_changed_before_the_console_opens(client, factory, browser, runtime):
+    agent = factory.user(Role.agent)
+    with runtime.sessions() as session, session.begin():
+        session.get(User, agent.id).must_change_password = True
+    browser.sign_in(agent)
+    page = client.get("/console", headers={"Accept-Language": "en"})
+    assert page.status_code == 403 and "Change your temporary password first." in page.text

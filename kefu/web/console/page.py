@@ -37,7 +37,10 @@ class Page:
         )
 
     def can(self, permission: Permission) -> bool:
-        return self.actor is not None and allows(self.actor, permission)
+        """As the API's `require`: a temporary password must be replaced before anything else."""
+        if self.actor is None or self.actor.must_change_password:
+            return False
+        return allows(self.actor, permission)
 
     def forbidden(self) -> HTMLResponse:
         return self.render("forbidden.html", status_code=403)
