@@ -89,12 +89,14 @@ class _TimedRouter(Router):
     def __init__(self, snapshot: Snapshot, now: float) -> None:
         super().__init__(snapshot, now)
         self.latencies: list[float] = []
+        self.wall_latencies: list[float] = []
 
     def _route_contact(self, contact, now, exhausted) -> Decision | None:
-        start = time.thread_time()
+        start, wall = time.thread_time(), time.perf_counter()
         decision = super()._route_contact(contact, now, exhausted)
         if decision is not None:
             self.latencies.append(time.thread_time() - start)
+            self.wall_latencies.append(time.perf_counter() - wall)
         return decision
 
 
@@ -116,6 +118,7 @@ def _full_round(snapshot: Snapshot) -> dict[str, float]:
         "per_cpu_s": len(decisions) / (cpu_done - cpu),
         "p50": _percentile(router.latencies, 0.50),
         "p99": _percentile(router.latencies, 0.99),
+        "wall_p99": _percentile(router.wall_latencies, 0.99),
         "router": router,
     }
 
@@ -171,6 +174,12 @@ def run(quick: bool) -> list[Row]:
         ),
         Row("full round p50 latency per decision", big["p50"] * 1e6, "µs"),
         Row("full round p99 latency per decision", big["p99"] * 1e6, "µs", target="< 1,000 µs"),
+        Row(
+            "full round p99 latency per decision (wall clock)",
+            big["wall_p99"] * 1e6,
+            "µs",
+            notes="includes time the shared machine gave to other processes",
+        ),
         Row(
             "event p50 latency per decision (agent freed)",
             big["event_p50"] * 1e6,
