@@ -11,8 +11,9 @@ import numpy as np
 from bench.report import Row
 from bench.wfm_cases import pooled_demand, roster_problem, shift_coverage_48, staffing_rows
 from bench.wfm_env import peer_version, run_peer
+from kefu.workforce.headcount import plan_headcount
 from kefu.workforce.rules import check_roster
-from kefu.workforce.scheduling import build_roster, plan_headcount
+from kefu.workforce.scheduling import build_roster
 from kefu.workforce.staffing import staff
 
 

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from kefu.workforce.scheduling import RosterProblem
-from kefu.workforce.shifts import Agent, LabourRules, ShiftTemplate, default_templates
+from kefu.workforce.shifts import Agent, LabourRules, RosterProblem, ShiftTemplate, default_templates
 from kefu.workforce.staffing import StaffingRequest, staff
 
 QUEUES_96x20 = 20

@@ -1,7 +1,7 @@
-"""Shift plans with OR-Tools CP-SAT: head counts per shift type, and named-agent rosters.
+"""Named-agent rosters with OR-Tools CP-SAT (head counts without names are in `headcount`).
 
-Both minimise under-staffing first and over-staffing second: the objective weighs one missing
-agent-interval above every possible surplus, so no trade of cover for tidiness is ever made.
+Under-staffing is minimised first, over-staffing second, fairness third: the objective weighs one
+missing agent-interval above every possible surplus, so no trade of cover for tidiness is ever made.
 Missing cover is a soft penalty, never a hard constraint, so every model is feasible (an empty
 roster is always a solution) and a time limit returns the best roster found so far.
 
@@ -14,49 +14,27 @@ break windows do not overlap (checked in `shifts`), every dealt combination is a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from kefu.workforce.cpsat import ProgressCallback, gap_penalties, minimise_lexicographic, solve
 from kefu.workforce.errors import WorkforceInputError
-from kefu.workforce.roster_greedy import greedy_roster
+from kefu.workforce.roster_hints import BreakCounts, Heads, Key, warm_start
 from kefu.workforce.shifts import (
     DAY_MINUTES,
-    Agent,
     Assignment,
     LabourRules,
+    RosterProblem,
     ShiftTemplate,
     rest_between,
     validate_templates,
 )
 
-ProgressCallback = Callable[[float, float], None]  # (wall seconds, objective) on each better solution
-
-
-@dataclass(frozen=True)
-class HeadcountPlan:
-    """Heads per day and shift type, with the cover they give against the requirement."""
-
-    status: str
-    heads: np.ndarray  # days × shift types
-    coverage: np.ndarray  # days × periods
-    under: int
-    over: int
-    wall_seconds: float
-
-
-@dataclass(frozen=True)
-class RosterProblem:
-    """`required[queue]` is days × periods-per-day heads (scheduled heads, i.e. after shrinkage)."""
-
-    required: Mapping[str, np.ndarray]
-    agents: Sequence[Agent]
-    templates: Sequence[ShiftTemplate]
-    rules: LabourRules
-    period_minutes: int = 30
+__all__ = ["Roster", "RosterProblem", "build_roster"]
 
 
 @dataclass(frozen=True)
@@ -68,55 +46,6 @@ class Roster:
     over: int
     required_total: int
     wall_seconds: float
-
-
-def plan_headcount(
-    required: np.ndarray,
-    shifts_coverage: Mapping[str, Sequence[int]],
-    *,
-    max_per_shift: int,
-    time_limit_seconds: float = 30.0,
-    workers: int = 2,
-    balanced: bool = False,
-) -> HeadcountPlan:
-    """Heads per shift type per day (a shift covers the periods marked 1 in its coverage row).
-
-    By default under-staffing is minimised first. `balanced=True` minimises the total absolute gap
-    |cover − required| first (the criterion of pyworkforce's MinAbsDifference) and, among plans with
-    that least gap, takes the one with least under-staffing.
-    """
-    need = np.asarray(required, dtype=np.int64)
-    cover = np.array([list(v) for v in shifts_coverage.values()], dtype=np.int64)
-    if need.ndim != 2 or np.any(need < 0):
-        raise WorkforceInputError("required", "must be a days × periods array of non-negative heads")
-    if cover.ndim != 2 or cover.shape[1] != need.shape[1] or not np.isin(cover, (0, 1)).all():
-        raise WorkforceInputError("shifts_coverage", f"each shift needs {need.shape[1]} zeros and ones")
-    if max_per_shift < 1:
-        raise WorkforceInputError("max_per_shift", "must be at least 1")
-    model = cp_model.CpModel()
-    heads = [
-        [model.new_int_var(0, max_per_shift, f"h{d}_{s}") for s in range(len(cover))]
-        for d in range(need.shape[0])
-    ]
-    cells = {
-        (d, p): sum(heads[d][s] for s in np.flatnonzero(cover[:, p]))
-        for d, p in product(range(need.shape[0]), range(need.shape[1]))
-    }
-    under, over = _penalties(model, cells, {k: int(need[k]) for k in cells}, max_per_shift * len(cover))
-    if balanced:
-        model.minimize((len(cells) * int(need.max(initial=0)) + 1) * (sum(under) + sum(over)) + sum(under))
-    else:
-        _lexicographic(model, under, over, len(cells) * max_per_shift * len(cover))
-    solver, status = _solve(model, time_limit_seconds, workers, None)
-    values = np.array([[solver.value(v) for v in row] for row in heads], dtype=np.int64)
-    return HeadcountPlan(
-        status=status,
-        heads=values,
-        coverage=values @ cover,
-        under=int(np.maximum(need - values @ cover, 0).sum()),
-        over=int(np.maximum(values @ cover - need, 0).sum()),
-        wall_seconds=solver.wall_time,
-    )
 
 
 def build_roster(
@@ -134,12 +63,13 @@ def build_roster(
     x = _shift_vars(model, problem, templates, days)
     _agent_rules(model, x, problem, templates, days)
     cells, group_heads, breaks = _cover(model, x, problem, templates, days, per_day)
-    need = {(q, p): int(problem.required[q].reshape(-1)[p]) for q, p in cells}
-    under, over = _penalties(model, cells, need, len(problem.agents))
+    flat = {q: np.asarray(r, dtype=np.int64).reshape(-1) for q, r in problem.required.items()}
+    need = {(q, p): int(flat[q][p]) for q, p in cells}
+    under, over = gap_penalties(model, cells, need, len(problem.agents))
     fairness = _fairness(model, x, problem, templates)
-    _lexicographic(model, under, over, len(cells) * len(problem.agents), fairness)
-    _warm_start(model, x, (group_heads, breaks), problem, templates, (need, under, over, fairness[0]))
-    solver, status = _solve(model, time_limit_seconds, workers, progress)
+    minimise_lexicographic(model, under, over, len(cells) * len(problem.agents), fairness)
+    warm_start(model, x, (group_heads, breaks), problem, templates, (need, under, over, fairness[0]))
+    solver, status = solve(model, time_limit_seconds, workers, progress)
     if status not in ("OPTIMAL", "FEASIBLE"):
         raise WorkforceInputError("time_limit_seconds", f"no roster found ({status}); allow more time")
     assignments = _deal_breaks(solver, x, breaks)
@@ -158,78 +88,6 @@ def build_roster(
     )
 
 
-def _warm_start(
-    model: cp_model.CpModel,
-    x: dict[Key, cp_model.IntVar],
-    groups: tuple[Heads, BreakCounts],
-    problem: RosterProblem,
-    templates: dict[str, ShiftTemplate],
-    objective_parts: tuple[dict[tuple[str, int], int], list, list, cp_model.IntVar],
-) -> None:
-    """Hint every variable from the greedy roster, each break placed where cover is most in surplus.
-
-    A complete hint is a solution CP-SAT accepts at once, so its whole time limit goes to improving it;
-    a hint on the shifts alone left it still repairing breaks when a short limit ran out.
-    """
-    need, under, over, worst = objective_parts
-    group_heads, breaks = groups
-    step = problem.period_minutes
-    start = greedy_roster(problem.required, problem.agents, templates, problem.rules, step)
-    heads: dict[tuple[int, str, str], int] = defaultdict(int)
-    for (a, d, t, q), v in x.items():
-        on = start.get((a, d)) == (t, q)
-        model.add_hint(v, on)
-        heads[d, t, q] += on
-    for key, v in group_heads.items():
-        model.add_hint(v, heads[key])
-    cover = dict.fromkeys(need, 0)
-    horizon = len(need) // len(problem.required)
-    for (d, t, q), n in heads.items():
-        first = (d * DAY_MINUTES + templates[t].start_minute) // step
-        for p in range(first, min(first + templates[t].length // step, horizon)):
-            cover[q, p] += n
-    for (d, t, q), n in sorted(heads.items()):
-        _hint_breaks(
-            model, (d, t, q, n), breaks.get((d, t, q), {}), templates[t], (cover, need), (step, horizon)
-        )
-    for key, u, o in zip(need, under, over, strict=True):
-        model.add_hint(u, max(need[key] - cover[key], 0))
-        model.add_hint(o, max(cover[key] - need[key], 0))
-    given = defaultdict(int)
-    for (a, _), (t, _) in start.items():
-        given[a] += templates[t].unpopular
-    model.add_hint(worst, max((a.prior_unpopular + given[a.agent_id] for a in problem.agents), default=0))
-
-
-def _hint_breaks(
-    model: cp_model.CpModel,
-    group: tuple[int, str, str, int],
-    counts: dict[str, list[tuple[int, cp_model.IntVar]]],
-    tpl: ShiftTemplate,
-    cover_need: tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]],
-    grid: tuple[int, int],
-) -> None:
-    """Give each of the group's agents, break by break, the start whose span has the most spare cover."""
-    d, _, q, n = group
-    cover, need = cover_need
-    step, horizon = grid
-    first = (d * DAY_MINUTES + tpl.start_minute) // step
-    lengths = {b.name: b.length for b in tpl.breaks}
-    for name, options in counts.items():
-
-        def periods(off: int, name: str = name) -> range:
-            return range(first + off // step, min(first + (off + lengths[name]) // step, horizon))
-
-        taken = dict.fromkeys((off for off, _ in options), 0)
-        for _ in range(n):
-            off = max(taken, key=lambda o: min((cover[q, p] - need[q, p] for p in periods(o)), default=0))
-            taken[off] += 1
-            for p in periods(off):
-                cover[q, p] -= 1
-        for off, m in options:
-            model.add_hint(m, taken[off])
-
-
 def _plan_shape(required: Mapping[str, np.ndarray], step: int) -> tuple[int, int]:
     if DAY_MINUTES % step:
         raise WorkforceInputError("period_minutes", "must divide a day")
@@ -240,9 +98,6 @@ def _plan_shape(required: Mapping[str, np.ndarray], step: int) -> tuple[int, int
     if any(np.any(np.asarray(r) < 0) for r in required.values()):
         raise WorkforceInputError("required", "heads must be non-negative")
     return next(iter(shapes))[0], per_day
-
-
-Key = tuple[str, int, str, str]  # agent, day, template, queue
 
 
 def _shift_vars(
@@ -299,11 +154,6 @@ def _forbidden_sequences(
     return out
 
 
-# Per (day, template, queue): per break name, (start offset, how many agents start it then).
-BreakCounts = dict[tuple[int, str, str], dict[str, list[tuple[int, cp_model.IntVar]]]]
-Heads = dict[tuple[int, str, str], cp_model.IntVar]  # agents on (day, template, queue)
-
-
 def _cover(
     model: cp_model.CpModel,
     x: dict[Key, cp_model.IntVar],
@@ -358,61 +208,6 @@ def _fairness(
         mine = [v for (b, _, t, _), v in x.items() if b == a.agent_id and templates[t].unpopular]
         model.add(worst >= a.prior_unpopular + sum(mine))
     return worst, top
-
-
-def _penalties(
-    model: cp_model.CpModel,
-    cells: Mapping,
-    need: Mapping,
-    bound: int,
-) -> tuple[list[cp_model.IntVar], list[cp_model.IntVar]]:
-    """under ≥ need − cover and over ≥ cover − need, both ≥ 0; minimising makes them exact."""
-    under, over = [], []
-    for key, cover in cells.items():
-        u = model.new_int_var(0, max(need[key], 0), f"u{key}")
-        o = model.new_int_var(0, bound, f"o{key}")
-        model.add(cover + u - o == need[key])
-        under.append(u)
-        over.append(o)
-    return under, over
-
-
-def _lexicographic(
-    model: cp_model.CpModel,
-    under: list[cp_model.IntVar],
-    over: list[cp_model.IntVar],
-    max_over: int,
-    fairness: tuple[cp_model.IntVar, int] | None = None,
-) -> None:
-    """Weights so that one unit of under-staffing outweighs all over-staffing, which outweighs fairness."""
-    fair_weight = 1 if fairness else 0
-    over_weight = (fairness[1] + 1) if fairness else 1
-    under_weight = over_weight * (max_over + 1)
-    objective = under_weight * sum(under) + over_weight * sum(over)
-    if fairness:
-        objective += fair_weight * fairness[0]
-    model.minimize(objective)
-
-
-class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, report: ProgressCallback) -> None:
-        super().__init__()
-        self._report = report
-
-    def on_solution_callback(self) -> None:
-        self._report(self.wall_time, self.objective_value)
-
-
-def _solve(
-    model: cp_model.CpModel, time_limit: float, workers: int, progress: ProgressCallback | None
-) -> tuple[cp_model.CpSolver, str]:
-    if time_limit <= 0:
-        raise WorkforceInputError("time_limit_seconds", "must be positive")
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = max(1, workers)
-    status = solver.solve(model, _Progress(progress) if progress else None)
-    return solver, solver.status_name(status)
 
 
 def _deal_breaks(

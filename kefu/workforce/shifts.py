@@ -8,7 +8,10 @@ must not overlap, so any choice of break starts is a valid day (the solver and t
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from kefu.workforce.errors import WorkforceInputError
 
@@ -70,6 +73,17 @@ class Assignment:
     template: str
     queue: str
     breaks: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    """`required[queue]` is days × periods-per-day heads (scheduled heads, i.e. after shrinkage)."""
+
+    required: Mapping[str, np.ndarray]
+    agents: Sequence[Agent]
+    templates: Sequence[ShiftTemplate]
+    rules: LabourRules
+    period_minutes: int = 30
 
 
 def validate_templates(templates: list[ShiftTemplate], step: int) -> dict[str, ShiftTemplate]:

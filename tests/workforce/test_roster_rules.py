@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from kefu.workforce.errors import WorkforceInputError
+from kefu.workforce.headcount import plan_headcount
 from kefu.workforce.rules import check_roster
-from kefu.workforce.scheduling import RosterProblem, build_roster, plan_headcount
+from kefu.workforce.scheduling import RosterProblem, build_roster
 from kefu.workforce.shifts import Agent, Assignment, BreakRule, LabourRules, ShiftTemplate, default_templates
 
 DAYS = 7
