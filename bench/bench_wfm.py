@@ -105,7 +105,7 @@ def headcount_figures(quick: bool) -> list[Row]:
     rows = []
     for balanced, label in (
         (False, "under-staffing first"),
-        (True, "balanced (least |gap|, then least under)"),
+        (True, "balanced (least total gap, then least under)"),
     ):
         start = time.perf_counter()
         plan = plan_headcount(
@@ -128,8 +128,8 @@ def headcount_figures(quick: bool) -> list[Row]:
                 "agent-intervals",
                 f"MinAbsDifference: {peer_over}",
                 None,
-                "≤ reference",
-                "",
+                "≤ reference" if balanced else "",
+                "" if balanced else "the price of zero under-staffing",
             ),
             Row(
                 f"head-count plan, {label}: solve time",
