@@ -159,7 +159,7 @@ def roster_figures(quick: bool) -> list[Row]:
             f"roster {agents} named agents × {days} days: wall time",
             wall,
             "s",
-            "pyworkforce: not expressible",
+            "no pyworkforce equivalent",
             None,
             "< 60 s",
             f"CP-SAT limit {limit:.0f} s incl. model build; {roster.status}",
