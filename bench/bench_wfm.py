@@ -13,7 +13,7 @@ from bench.wfm_cases import pooled_demand, roster_problem, shift_coverage_48, st
 from bench.wfm_env import peer_version, run_peer
 from kefu.workforce.headcount import plan_headcount
 from kefu.workforce.rules import check_roster
-from kefu.workforce.scheduling import build_roster
+from kefu.workforce.scheduling import Roster, RosterProblem, build_roster
 from kefu.workforce.staffing import staff
 
 
@@ -144,7 +144,7 @@ def headcount_figures(quick: bool) -> list[Row]:
     return rows
 
 
-def roster_figures(quick: bool) -> list[Row]:
+def roster_figures(quick: bool) -> tuple[list[Row], RosterProblem, Roster]:
     agents, days, limit = (24, 7, 8.0) if quick else (100, 7, 50.0)
     problem = roster_problem(agents=agents, days=days)
     start = time.perf_counter()
@@ -154,7 +154,7 @@ def roster_figures(quick: bool) -> list[Row]:
         roster.assignments, list(problem.agents), list(problem.templates), problem.rules, days
     )
     share = roster.under / roster.required_total
-    return [
+    rows = [
         Row(
             f"roster {agents} named agents × {days} days: wall time",
             wall,
@@ -186,17 +186,16 @@ def roster_figures(quick: bool) -> list[Row]:
             f"{len(roster.assignments)} shifts checked; night has two cannot-follow rules",
         ),
     ]
+    return rows, problem, roster
 
 
-def peer_roster_figures(quick: bool) -> list[Row]:
+def peer_roster_figures(problem: RosterProblem, roster: Roster) -> list[Row]:
     """pyworkforce's MinHoursRoster on the same agents, asked only for the per-shift head counts kefu met.
 
     Its cannot-follow constraint multiplies the earlier shift by the number of banned successors, so a
     shift with two or more of them can never be worked: the model turns infeasible.
     """
-    problem = roster_problem(agents=24 if quick else 100)
     days = next(iter(problem.required.values())).shape[0]
-    roster = build_roster(problem, time_limit_seconds=5.0 if quick else 20.0)
     names = [t.name for t in problem.templates]
     heads = {t: [0] * days for t in names}
     for s in roster.assignments:
@@ -241,4 +240,5 @@ def peer_roster_figures(quick: bool) -> list[Row]:
 
 def run(quick: bool) -> list[Row]:
     figures = staffing_rows_figures(quick) + headcount_figures(quick)
-    return figures + roster_figures(quick) + peer_roster_figures(quick)
+    rows, problem, roster = roster_figures(quick)
+    return figures + rows + peer_roster_figures(problem, roster)
