@@ -67,11 +67,12 @@ def do_answer_survey(
 ) -> Survey:
     """Record the one answer; a negative one creates a follow-up."""
     check_answerable(survey, now)
-    for name in DIMENSIONS:
+    for name in DIMENSIONS:  # all checked before any is set: a refused answer changes nothing
         value = scores.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
             raise InvalidInput(f"{name}: a whole number from 1 to 5 is required", field=name)
-        setattr(survey, name, value)
+    for name in DIMENSIONS:
+        setattr(survey, name, scores[name])
     survey.comment = (comment or "").strip() or None
     survey.answered_at = now
     session.flush()

@@ -13,7 +13,7 @@ def survey_token(secret: str, survey_public_id: str) -> str:
 
 def survey_url(public_url: str, secret: str, survey_public_id: str) -> str:
     """What the channel side sends to the customer (e-mail link, widget card)."""
-    return f"{public_url.rstrip('/')}/api/v1/surveys/{survey_token(secret, survey_public_id)}"
+    return f"{public_url.rstrip('/')}/api/v1/surveys/{survey_token(secret, survey_public_id)}/page"
 
 
 def survey_public_id(secret: str, token: str) -> str | None:
