@@ -27,7 +27,6 @@ STAFF_COLUMNS = (
     "target_sl",
     "target_seconds",
 )
-STAFF_OPTIONAL = ("patience_seconds", "shrinkage", "concurrency")
 STAFF_OUTPUT = ("agents", "service_level", "asa_seconds", "occupancy", "abandon_rate", "scheduled_heads")
 
 
