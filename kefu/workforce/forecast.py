@@ -118,6 +118,8 @@ def _forecast_queue(
     n_days = h.volume.shape[0]
     if n_days < MIN_HISTORY_DAYS:
         raise WorkforceInputError("history", f"queue {queue!r} has {n_days} days; at least 14 are needed")
+    if not 1 <= holdout <= n_days - WEEK:
+        raise WorkforceInputError("holdout_days", f"must leave at least a week of {n_days} days to fit on")
     usable = [m for m in methods if m != "holt_winters" or n_days - holdout >= HOLT_WINTERS_MIN_DAYS]
     past = _History(h.first_day, h.volume[:-holdout], h.aht[:-holdout])
     actual = h.volume[-holdout:]

@@ -96,6 +96,8 @@ def test_several_queues_and_missing_intervals():
         ({"days": 0}, "days"),
         ({"days": 7, "interval_minutes": 7}, "interval_minutes"),
         ({"days": 7, "methods": ("arima",)}, "methods"),
+        ({"days": 7, "holdout_days": 0}, "holdout_days"),
+        ({"days": 7, "holdout_days": 8}, "holdout_days"),
     ],
 )
 def test_bad_arguments(kwargs, field):
