@@ -57,8 +57,8 @@ def build_roster(
 ) -> Roster:
     """Named shifts and breaks for every agent over the plan's days, obeying every labour rule."""
     step = problem.period_minutes
-    templates = validate_templates(list(problem.templates), step)
     days, per_day = _plan_shape(problem.required, step)
+    templates = validate_templates(list(problem.templates), step)
     model = cp_model.CpModel()
     x = _shift_vars(model, problem, templates, days)
     _agent_rules(model, x, problem, templates, days)

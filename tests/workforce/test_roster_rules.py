@@ -162,3 +162,21 @@ def test_balanced_plan_trades_under_for_least_total_gap():
     assert (strict.under, strict.over) == (0, 2)  # 3 × a: period 3 gets 3 for a need of 1
     assert balanced.under + balanced.over <= strict.under + strict.over
     assert balanced.under + balanced.over == 2
+
+
+def test_bad_roster_problems_name_the_field():
+    problem = small_problem()
+    ragged = {"voice": np.zeros((7, 48), dtype=int), "chat": np.zeros((6, 48), dtype=int)}
+    with pytest.raises(WorkforceInputError, match="required"):
+        build_roster(replace(problem, required=ragged), time_limit_seconds=1)
+    with pytest.raises(WorkforceInputError, match="period_minutes"):
+        build_roster(replace(problem, period_minutes=7), time_limit_seconds=1)
+    with pytest.raises(WorkforceInputError, match="time_limit_seconds"):
+        build_roster(problem, time_limit_seconds=0)
+
+
+def test_no_demand_means_no_shifts():
+    problem = small_problem()
+    idle = replace(problem, required={q: np.zeros_like(r) for q, r in problem.required.items()})
+    roster = build_roster(idle, time_limit_seconds=2)
+    assert roster.assignments == [] and roster.under == 0 and roster.over == 0
