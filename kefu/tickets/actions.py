@@ -112,6 +112,8 @@ def do_create_ticket(
         escalate(session, ticket, ESCALATION.major_complaint_level, now, "major complaint", actor_id)
     refresh_sla(ticket, book, now)
     _announce(session, ticket, "created", customer=ticket.customer_id, channel=ticket.channel)
+    if ticket.type == "suggestion":
+        _notify_customer(session, ticket, "acknowledged")  # the customer is thanked for the suggestion
     return ticket
 
 

@@ -3,23 +3,29 @@ SLA countdowns, and the customer's signed status link."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kefu.access.permissions import Permission
 from kefu.core import clock
-from kefu.tickets import access, actions, follow_ups, handoffs, status_links
+from kefu.core.errors import InvalidInput
+from kefu.tickets import access, actions, follow_ups, handoffs, status_links, suggestions
 from kefu.tickets.access import TicketFilter
 from kefu.tickets.models import FollowUp, Handoff, Ticket
 from kefu.tickets.policies import policy_book
 from kefu.tickets.timing import countdowns
-from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public
+from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 follow_up_router = APIRouter(prefix="/follow-ups", tags=["tickets"])
 status_router = APIRouter(prefix="/ticket-status", tags=["tickets"], dependencies=[public()])
+reports_router = APIRouter(
+    prefix="/suggestions", tags=["tickets"], dependencies=[require(Permission.reports_read)]
+)
 
 TicketTypeName = Literal["inquiry", "complaint", "suggestion", "repair", "refund"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -393,3 +399,35 @@ def public_status(token: str, session: SessionDep, runtime: RuntimeDep) -> Publi
         updated_at=ticket.updated_at,
         estimate=estimate,
     )
+
+
+class DigestOut(BaseModel):
+    since: datetime
+    until: datetime
+    by_kind: dict[str, int]
+
+
+def _period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    """[since, until); by default the last 7 days (a weekly digest)."""
+    until = until or clock.now()
+    since = since or until - timedelta(days=7)
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidInput(
+            "since: give times with a zone offset (e.g. 2026-03-01T00:00:00+08:00)", field="since"
+        )
+    return since, until
+
+
+@reports_router.get("/digest")
+def digest(session: SessionDep, since: datetime | None = None, until: datetime | None = None) -> DigestOut:
+    since, until = _period(since, until)
+    return DigestOut(since=since, until=until, by_kind=suggestions.counts_by_kind(session, since, until))
+
+
+@reports_router.get("/digest.csv", response_class=Response)
+def digest_csv(session: SessionDep, since: datetime | None = None, until: datetime | None = None) -> Response:
+    since, until = _period(since, until)
+    body = suggestions.digest_csv(suggestions.suggestions_in(session, since, until))
+    name = f"suggestions-{since.date()}-{until.date()}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

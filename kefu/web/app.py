@@ -49,6 +49,7 @@ def api_router() -> APIRouter:
         tickets_api.follow_up_router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
     )
     router.include_router(tickets_api.status_router)
+    router.include_router(tickets_api.reports_router)
     router.include_router(surveys_api.router)
     return router
 

@@ -109,3 +109,19 @@ def test_a_long_ticket_that_moves_tells_the_customer(desk, frozen_clock):
     notice = desk.of_type("ticket.progress")
     assert len(notice) == 1 and notice[0].payload["status"] == "pending"
     assert notice[0].payload["customer"] == ticket["customer_id"]
+
+
+def test_suggestions_are_acknowledged_and_gathered_into_a_digest(desk, frozen_clock):
+    desk.ticket(type="suggestion", suggestion_kind="product", subject="=dark mode", description="please")
+    desk.ticket(type="suggestion", subject="faster refunds")
+    desk.ticket()
+    assert [e.payload["why"] for e in desk.of_type("ticket.progress")] == ["acknowledged", "acknowledged"]
+    frozen_clock.advance(minutes=1)
+    summary = desk.call("GET", "/suggestions/digest", desk.supervisor).json()
+    assert summary["by_kind"] == {"other": 1, "product": 1}
+    csv = desk.call("GET", "/suggestions/digest.csv", desk.supervisor)
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("public_id,created_at,kind") and len(lines) == 3
+    assert ",'=dark mode," in lines[2]  # a formula-looking cell is neutralised
+    assert desk.call("GET", "/suggestions/digest.csv").status_code == 403  # agents: no reports
