@@ -8,11 +8,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from kefu.access.actor import Actor
 from kefu.access.pii import present_profile
 from kefu.customers.access import access_customer_by_id, access_merge_by_id, identities_of, list_customers
 from kefu.customers.actions import do_merge_customers, do_set_lifetime_value, do_undo_merge
+from kefu.customers.models import Customer
 from kefu.customers.settings import TierRulesDep
+from kefu.customers.timeline import customer_timeline
 from kefu.web.deps import CurrentActor, SessionDep
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -53,7 +57,10 @@ def get_customers(
 
 @router.get("/{customer_id}", response_model=CustomerProfileOut)
 def get_customer(customer_id: int, session: SessionDep, actor: CurrentActor) -> CustomerProfileOut:
-    customer = access_customer_by_id(session, actor, customer_id)
+    return _profile(session, actor, access_customer_by_id(session, actor, customer_id))
+
+
+def _profile(session: Session, actor: Actor, customer: Customer) -> CustomerProfileOut:
     identities = [
         IdentityOut.model_validate(i, from_attributes=True) for i in identities_of(session, customer.id)
     ]
@@ -105,3 +112,35 @@ def put_value(
     access_customer_by_id(session, actor, customer_id)
     customer = do_set_lifetime_value(session, customer_id=customer_id, value=body.lifetime_value, rules=rules)
     return CustomerOut.model_validate(customer, from_attributes=True)
+
+
+class TimelineItemOut(BaseModel):
+    kind: str
+    ref: str
+    at: datetime
+    channel: str | None
+    status: str
+    title: str
+
+
+class Customer360Out(CustomerProfileOut):
+    lifetime_value: Decimal
+    merged_into_id: int | None
+    timeline: list[TimelineItemOut]
+
+
+@router.get("/{customer_id}/360", response_model=Customer360Out)
+def get_customer_360(customer_id: int, session: SessionDep, actor: CurrentActor) -> Customer360Out:
+    """Profile, identities, tier and tags, and conversations, tickets, CSAT and open follow-ups by time."""
+    customer = access_customer_by_id(session, actor, customer_id)
+    profile = _profile(session, actor, customer)
+    timeline = [
+        TimelineItemOut.model_validate(i, from_attributes=True)
+        for i in customer_timeline(session, actor, customer_id)
+    ]
+    return Customer360Out(
+        **profile.model_dump(),
+        lifetime_value=customer.lifetime_value,
+        merged_into_id=customer.merged_into_id,
+        timeline=timeline,
+    )

@@ -95,7 +95,7 @@ def test_mail_in_reply_out_and_threaded_answer(runtime: Runtime, receiver: int, 
     _send(receiver, _mail("c1@example.com", "我要退款"))
     _send(receiver, _mail("c1@example.com", "我要退款"))  # the same mail delivered twice
     [conversation] = _conversations(runtime)
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         do_reply_by_email(
             session,
             conversation=session.get_one(Conversation, conversation.id),
@@ -104,7 +104,7 @@ def test_mail_in_reply_out_and_threaded_answer(runtime: Runtime, receiver: int, 
             from_address=SUPPORT,
             from_name="客服\r\nBcc: evil@x.cn",
         )
-    assert deliver_outbox(runtime.sessions, relay_address, SUPPORT) == (1, 0)
+    assert deliver_outbox(runtime.write_sessions, relay_address, SUPPORT) == (1, 0)
     [(envelope_from, recipients, raw)] = capture.received
     reply = message_from_bytes(raw, policy=default)
     assert (envelope_from, recipients) == (SUPPORT, ["li@example.com"])

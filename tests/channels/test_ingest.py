@@ -30,12 +30,12 @@ def _inbound(external_id: str, body: str = "hello") -> Inbound:
 def test_race_lost_at_the_unique_constraint_returns_the_stored_message(
     runtime: Runtime, frozen_clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         stored = do_ingest_message(session, _inbound("m-1"), rules=RULES).message.id
     # The other delivery checked before ours committed: its look-up saw nothing.
     real_lookup, blind = actions._stored, iter([None])
     monkeypatch.setattr(actions, "_stored", lambda *a: next(blind, None) or real_lookup(*a))
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         again = do_ingest_message(session, _inbound("m-1", "changed"), rules=RULES)
         assert again.duplicate and again.message.id == stored
         later = do_ingest_message(session, _inbound("m-2"), rules=RULES)  # the transaction is still usable
@@ -47,7 +47,7 @@ def test_race_lost_at_the_unique_constraint_returns_the_stored_message(
 def test_events_follow_the_commit_and_vanish_on_rollback(runtime: Runtime, frozen_clock) -> None:
     seen: list[Event] = []
     runtime.bus.subscribe(seen.append)
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         do_ingest_message(session, _inbound("m-1"), rules=RULES)
         assert seen == []
     assert {"customer.created", "conversation.started", "message.created"} <= {e.type for e in seen}
@@ -60,7 +60,7 @@ def test_events_follow_the_commit_and_vanish_on_rollback(runtime: Runtime, froze
 
 
 def test_limits_are_named(runtime: Runtime, frozen_clock) -> None:
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         with pytest.raises(MessageTooLarge, match="limit of 20000"):
             do_ingest_message(session, _inbound("big", "x" * 20_001), rules=RULES)
         with pytest.raises(InvalidInput, match="external_id"):

@@ -50,7 +50,7 @@ def test_reconnect_resends_without_duplicates_and_resumes_missed_replies(
         ws.send_json({"type": "message", "client_id": "c1", "body": "第一句"})
         first = ws.receive_json()
     # While the visitor is offline an agent answers.
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         conversation = session.scalar(select(Conversation))
         do_add_message(session, conversation, sender=Sender.agent, body="您好，请讲")
     with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
@@ -69,7 +69,7 @@ def test_agent_reply_is_pushed_live(chat: TestClient, runtime: Runtime) -> None:
         ws.receive_json()
         ws.send_json({"type": "message", "client_id": "c1", "body": "hi"})
         ws.receive_json()
-        with runtime.sessions() as session, session.begin():
+        with runtime.write_sessions() as session, session.begin():
             do_add_message(session, session.scalar(select(Conversation)), sender=Sender.agent, body="hello")
         pushed = ws.receive_json()
         assert (pushed["type"], pushed["sender"], pushed["body"]) == ("message", "agent", "hello")

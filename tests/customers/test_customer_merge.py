@@ -11,6 +11,7 @@ from kefu.access.roles import Role
 from kefu.channels.actions import Inbound, do_ingest_message
 from kefu.channels.kinds import Channel
 from kefu.channels.models import Conversation
+from kefu.core import clock
 from kefu.core.errors import Conflict
 from kefu.core.events import Event
 from kefu.core.runtime import Runtime
@@ -18,6 +19,7 @@ from kefu.customers.actions import do_merge_customers, do_undo_merge, resolve_cu
 from kefu.customers.identity import normalise_identity
 from kefu.customers.models import Customer, CustomerIdentity
 from kefu.customers.tiers import TierRules
+from kefu.tickets.actions import do_create_ticket
 
 RULES = TierRules(vip_value=Decimal(1000), high_value_value=Decimal(100), active_contacts=2)
 EMAIL = normalise_identity("email", "li@example.com")
@@ -25,7 +27,7 @@ PHONE = normalise_identity("phone", "13800138000")
 
 
 def _resolve(runtime: Runtime, *identities) -> int:
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         return resolve_customer(session, identities).id
 
 
@@ -40,7 +42,7 @@ def test_any_matching_identity_finds_the_customer_and_new_ones_attach(runtime: R
 
 
 def _ingest(runtime: Runtime, identity, external_id: str, channel: Channel = Channel.app) -> int:
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         inbound = Inbound(channel=channel, external_id=external_id, identities=(identity,), body="你好")
         return do_ingest_message(session, inbound, rules=RULES).conversation.id
 
@@ -53,15 +55,15 @@ def test_merge_moves_history_and_undo_restores_it(runtime: Runtime, frozen_clock
     with runtime.sessions() as session:
         source = session.scalar(select(Conversation.customer_id).where(Conversation.id == moved))
         target = session.scalar(select(Conversation.customer_id).where(Conversation.id == kept))
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         merge_id = do_merge_customers(session, source_id=source, target_id=target, actor_id=None).id
     assert _resolve(runtime, PHONE) == target  # the phone now finds the merged profile
     with runtime.sessions() as session:
         assert session.get(Conversation, moved).customer_id == target
         assert session.get(Customer, source).merged_into_id == target
-    with runtime.sessions() as session, session.begin(), pytest.raises(Conflict):
+    with runtime.write_sessions() as session, session.begin(), pytest.raises(Conflict):
         do_merge_customers(session, source_id=source, target_id=target, actor_id=None)
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         do_undo_merge(session, merge_id=merge_id)
     with runtime.sessions() as session:
         assert session.get(Conversation, moved).customer_id == source
@@ -72,7 +74,7 @@ def test_merge_moves_history_and_undo_restores_it(runtime: Runtime, frozen_clock
         "customer.merged",
         "customer.merge_undone",
     ]
-    with runtime.sessions() as session, session.begin(), pytest.raises(Conflict):
+    with runtime.write_sessions() as session, session.begin(), pytest.raises(Conflict):
         do_undo_merge(session, merge_id=merge_id)
 
 
@@ -121,3 +123,29 @@ def test_repeat_contacts_make_a_customer_active(runtime: Runtime, frozen_clock) 
     with runtime.sessions() as session:
         customer = session.get(Customer, session.get(Conversation, first).customer_id)
         assert customer.tier == "active"
+
+
+def test_360_view_puts_conversations_and_tickets_on_one_timeline(
+    client, factory, runtime: Runtime, frozen_clock
+) -> None:
+    headers = factory.auth(factory.user(Role.supervisor))
+    chat = _ingest(runtime, EMAIL, "t1", Channel.app)
+    frozen_clock.advance(hours=1)
+    _ingest(runtime, EMAIL, "t2", Channel.social)
+    with runtime.sessions() as session:
+        customer = session.get(Conversation, chat).customer_id
+    frozen_clock.advance(hours=1)
+    with runtime.write_sessions() as session, session.begin():
+        fields = {"customer_id": customer, "channel": "app", "type": "refund", "subject": "退款"}
+        do_create_ticket(session, fields=fields, actor_id=None, now=clock.now())
+    view = client.get(f"/api/v1/customers/{customer}/360", headers=headers)
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert [(i["kind"], i["channel"]) for i in body["timeline"]] == [
+        ("ticket", "app"),
+        ("conversation", "social"),
+        ("conversation", "app"),
+    ]
+    assert body["tier"] == "active" and {i["kind"] for i in body["identities"]} == {"email"}
+    agent = factory.auth(factory.user(Role.agent))
+    assert client.get(f"/api/v1/customers/{customer}/360", headers=agent).status_code == 404
