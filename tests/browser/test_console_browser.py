@@ -53,8 +53,14 @@ def test_agent_sees_the_inbox_and_markup_stays_text(page, centre, screenshots):
     page.screenshot(path=str(screenshots / "conversation.png"))
 
 
-def test_keyboard_moves_through_the_inbox_and_opens_help(page, centre, screenshots):
+def test_presence_switch_and_keyboard(page, centre, screenshots):
     sign_in(page, centre, "agent01")
+    page.select_option("#presence select", "available")
+    expect(page.locator("#presence")).to_have_class(re.compile(r"state-available"))
+    page.select_option("#presence select", "break:meal")
+    expect(page.locator("#presence")).to_have_class(re.compile(r"state-break"))
+    page.reload()  # routing recorded it
+    assert page.locator("#presence select").input_value() == "break:meal"
     page.keyboard.press("j")
     page.keyboard.press("j")
     assert page.locator("[data-inbox-item].selected").count() == 1

@@ -8,7 +8,7 @@ from datetime import timedelta
 from kefu.access.models import User
 from kefu.access.roles import Role
 from kefu.core import clock
-from kefu.routing.models import Queue
+from kefu.routing.models import AgentPresence, AgentProfile, Queue
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -191,17 +191,31 @@ def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk
     assert panel.text.lstrip().startswith('<section id="wallboard"')
 
 
-def test_presence_switch_follows_the_routing_state_machine(client, factory, browser):
-    browser.sign_in(factory.user(Role.agent))
-    headers = {**browser.csrf(), "Accept-Language": "en"}
-    ok = client.post("/console/presence", data={"state": "available"}, headers=headers)
-    assert ok.status_code == 200 and 'class="presence state-available"' in ok.text
-    on_break = client.post("/console/presence", data={"state": "break", "reason": "meal"}, headers=headers)
-    assert "state-break" in on_break.text and 'value="meal" selected' in on_break.text
-    refused = client.post("/console/presence", data={"state": "break"}, headers=headers)
-    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "reason"
-    busy = client.post("/console/presence", data={"state": "busy"}, headers=headers)
-    assert busy.status_code == 422 and busy.json()["fields"][0]["field"] == "state"
+def test_presence_switch_asks_routing_and_shows_its_refusals(client, factory, browser, runtime):
+    agent = factory.user(Role.agent)
+    headers = {"Accept-Language": "en"}
+    browser.sign_in(agent)
+    assert 'class="presence state-offline"' in client.get("/console", headers=headers).text
+    headers |= browser.csrf()
+    # No routing profile yet: routing does not know the agent, and the switch says so.
+    unknown = client.post("/console/presence", data={"choice": "available"}, headers=headers)
+    assert "no routing profile" in unknown.text and "state-offline" in unknown.text
+    with runtime.sessions() as session, session.begin():
+        session.add(AgentProfile(user_id=agent.id, channel_capacity={"webchat": 3}, max_concurrent=3))
+    ok = client.post("/console/presence", data={"choice": "available"}, headers=headers)
+    assert 'class="presence state-available"' in ok.text and 'role="alert"' not in ok.text
+    on_break = client.post("/console/presence", data={"choice": "break:meal"}, headers=headers)
+    assert "state-break" in on_break.text and 'value="break:meal" selected' in on_break.text
+    with runtime.sessions() as session:
+        assert (
+            session.get(AgentPresence, agent.id).state,
+            session.get(AgentPresence, agent.id).break_reason,
+        ) == ("break", "meal")
+    # Routing refuses one break straight after another; the switch keeps showing the real state.
+    again = client.post("/console/presence", data={"choice": "break:rest"}, headers=headers)
+    assert 'role="alert"' in again.text and 'value="break:meal" selected' in again.text
+    bad = client.post("/console/presence", data={"choice": "busy"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "choice"
     assert "state-break" in client.get("/console").text
 
 

@@ -1,4 +1,4 @@
-"""The wallboard's pure parts: today's boundary, per-queue figures, queue eligibility, presence switching."""
+"""The console's pure parts: today's boundary, per-queue figures, queue eligibility, presence choices."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kefu.analytics.measures import ContactRecord
+from kefu.core.errors import NotFound
+from kefu.routing.errors import CapacityError, InvalidFieldError, TransitionError
 from kefu.routing.state import Presence
-from kefu.web.console.presence import PresenceBoard
+from kefu.web.console.presence import PresenceView, parse_choice, refusal
 from kefu.web.console.wallboard import meets_requirements, queue_figures, start_of_day
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -57,17 +59,21 @@ def test_eligibility_needs_every_required_skill_at_its_level():
         meets_requirements([{"skill": "billing", "min_level": "3"}], {"billing": 3})
 
 
-def test_presence_board_validates_moves_and_remembers_the_break_reason():
-    board = PresenceBoard()
-    assert board.get(7, NOW).state is Presence.OFFLINE
-    board.set(7, "available", None, NOW)
-    entry = board.set(7, "break", "meal", NOW + timedelta(minutes=5))
-    assert (entry.state, entry.reason, entry.since) == (Presence.BREAK, "meal", NOW + timedelta(minutes=5))
-    # Changing only the reason keeps the break going.
-    assert board.set(7, "break", "meeting", NOW + timedelta(minutes=6)).reason == "meeting"
-    assert board.set(7, "available", "meal", NOW).reason is None
-    with pytest.raises(ValueError, match="reason"):
-        board.set(7, "break", None, NOW)
-    with pytest.raises(ValueError, match="state"):
-        board.set(7, "busy", None, NOW)  # busy follows from contacts; nobody picks it
-    assert board.get(8, NOW).state is Presence.OFFLINE  # agents are independent
+def test_presence_choices_parse_into_routing_states():
+    assert parse_choice("available") == ("available", None)
+    assert parse_choice("break:meal") == ("break", "meal")
+    for bad in ("busy", "break", "break:nap", "after_contact_work"):
+        with pytest.raises(ValueError, match="choice"):
+            parse_choice(bad)
+    assert PresenceView(Presence.BREAK, NOW, "meal").choice == "break:meal"
+    assert PresenceView(Presence.BUSY, NOW).choice == "busy"  # shown, not offered
+
+
+def test_each_routing_refusal_has_its_own_explanation():
+    reasons = {
+        refusal(CapacityError("7", "holds contacts")),
+        refusal(TransitionError("7", "cannot")),
+        refusal(InvalidFieldError("presence.reason", "a break needs a reason")),
+        refusal(NotFound("agent 7 not found")),
+    }
+    assert len(reasons) == 4

@@ -38,7 +38,13 @@ LABELS: dict[str, dict[str, str]] = {
         "training": N_("Training"),
         "offline": N_("Offline"),
     },
-    "break_reason": {"rest": N_("Rest"), "meal": N_("Meal"), "meeting": N_("Meeting"), "other": N_("Other")},
+    "break_reason": {
+        "rest": N_("Rest"),
+        "meal": N_("Meal"),
+        "meeting": N_("Meeting"),
+        "other": N_("Other"),
+        "console_disconnected": N_("Console disconnected"),
+    },
     "tier": {"new": N_("New"), "active": N_("Active"), "high_value": N_("High value"), "vip": N_("VIP")},
 }
 

@@ -1,53 +1,52 @@
-"""The presence an agent chose in the console, validated by the routing state machine.
+"""The presence switch: what an agent may pick, and the words for why routing refused a change.
 
-Routing has no presence table yet, so the console keeps each agent's chosen state in this process (per
-app). It is the console's view only: a restart forgets it, and with several `kefu serve` processes each
-keeps its own. When routing persists presence, `PresenceBoard` is the one place to replace.
+The state itself belongs to routing (`agent_presence`, changed only by `check_set_presence`, which applies
+the presence state machine); the console shows it and asks for changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Lock
 
-from kefu.routing.presence import TRANSITIONS
+from kefu.routing.errors import CapacityError, InvalidFieldError, TransitionError
 from kefu.routing.state import Presence
+from kefu.web.console.labels import N_
 
-# What an agent may pick in the switch (busy and after-contact work follow from contacts, not a choice).
-CHOICES = (Presence.AVAILABLE, Presence.BREAK, Presence.TRAINING, Presence.OFFLINE)
 BREAK_REASONS = ("rest", "meal", "meeting", "other")
+# What an agent may pick, one select: a break is picked with its reason ("break:meal"). Busy and
+# after-contact work follow from contacts, not from a choice.
+CHOICES = ("available", *(f"break:{reason}" for reason in BREAK_REASONS), "training", "offline")
 
 
 @dataclass(frozen=True, slots=True)
-class PresenceEntry:
+class PresenceView:
     state: Presence
-    since: datetime
+    since: datetime | None
     reason: str | None = None
 
+    @property
+    def choice(self) -> str:
+        return f"break:{self.reason}" if self.state is Presence.BREAK else self.state.value
 
-class PresenceBoard:
-    def __init__(self) -> None:
-        self._entries: dict[int, PresenceEntry] = {}
-        self._lock = Lock()
 
-    def get(self, user_id: int, now: datetime) -> PresenceEntry:
-        with self._lock:
-            return self._entries.get(user_id) or PresenceEntry(Presence.OFFLINE, now)
+OFFLINE = PresenceView(Presence.OFFLINE, None)
 
-    def set(self, user_id: int, state: str, reason: str | None, now: datetime) -> PresenceEntry:
-        """Move an agent to `state` if the routing state machine allows it; a break needs a reason."""
-        if state not in {c.value for c in CHOICES}:
-            raise ValueError(f"state: {state!r} is not one of {', '.join(c.value for c in CHOICES)}")
-        target = Presence(state)
-        if target is Presence.BREAK and reason not in BREAK_REASONS:
-            raise ValueError(f"reason: a break needs one of {', '.join(BREAK_REASONS)}")
-        with self._lock:
-            current = self._entries.get(user_id) or PresenceEntry(Presence.OFFLINE, now)
-            if target is current.state and reason == current.reason:
-                return current
-            if target is not current.state and target not in TRANSITIONS[current.state]:
-                raise ValueError(f"state: cannot go from {current.state.value} to {target.value}")
-            entry = PresenceEntry(target, now, reason if target is Presence.BREAK else None)
-            self._entries[user_id] = entry
-            return entry
+
+def parse_choice(choice: str) -> tuple[str, str | None]:
+    """("break", "meal") from "break:meal"; ValueError naming the field for anything not offered."""
+    if choice not in CHOICES:
+        raise ValueError(f"choice: {choice!r} is not one of {', '.join(CHOICES)}")
+    state, _, reason = choice.partition(":")
+    return state, reason or None
+
+
+def refusal(error: Exception) -> str:
+    """The catalog msgid explaining a refused change (the template translates it)."""
+    if isinstance(error, CapacityError):
+        return N_("Not possible now: you hold open contacts, or have no capacity on any channel.")
+    if isinstance(error, TransitionError):
+        return N_("Not possible from your current state; for another break, come back from this one first.")
+    if isinstance(error, InvalidFieldError) and error.field == "presence.reason":
+        return N_("A break needs a reason.")
+    return N_("You have no routing profile yet; ask a supervisor to create one.")

@@ -1,7 +1,8 @@
-"""The console's database reads that are not one domain's scoped reads: queue figures for the wallboard.
+"""The console's database reads that are not one domain's scoped reads: queue figures for the wallboard,
+an agent's presence and queues.
 
 Queue figures are aggregates (counts and timings, no customer data), so they need `reports:read` but no
-row scope; the caller checks the permission.
+row scope; the caller checks the permission. Presence is the signed-in agent's own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from kefu.analytics.measures import ContactRecord
 from kefu.channels.kinds import ConversationStatus
 from kefu.channels.models import Conversation
 from kefu.core.clock import as_utc
-from kefu.routing.models import AgentSkill, Queue, Skill
+from kefu.routing.models import AgentPresence, AgentSkill, Queue, Skill
+from kefu.routing.state import Presence
+from kefu.web.console.presence import OFFLINE, PresenceView
 from kefu.web.console.wallboard import QueueFigures, meets_requirements, queue_figures
 
 
@@ -53,6 +56,14 @@ def wallboard_figures(session: Session, *, since: datetime, now: datetime) -> li
         )
         for q in queues
     ]
+
+
+def presence_of(session: Session, user_id: int) -> PresenceView:
+    """The agent's presence as routing recorded it (offline when routing has never seen them)."""
+    row = session.get(AgentPresence, user_id)
+    if row is None:
+        return OFFLINE
+    return PresenceView(Presence(row.state), as_utc(row.since), row.break_reason)
 
 
 def eligible_queue_ids(session: Session, user_id: int) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse
 
 from kefu.access.permissions import Permission
@@ -18,22 +18,16 @@ from kefu.channels.access import (
 from kefu.core import clock
 from kefu.core.errors import InvalidInput, NotFound
 from kefu.customers.access import access_customer_by_id
+from kefu.routing.actions import check_set_presence
+from kefu.routing.errors import RoutingError
 from kefu.routing.models import Queue
 from kefu.web.console.page import Page, PageDep, sign_in_redirect
-from kefu.web.console.presence import BREAK_REASONS, CHOICES, PresenceBoard
-from kefu.web.console.queries import count_waiting, eligible_queue_ids
+from kefu.web.console.presence import CHOICES, parse_choice, refusal
+from kefu.web.console.queries import count_waiting, eligible_queue_ids, presence_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 INBOX_SIZE = 50
 P = Permission
-
-
-def presence_board(request: Request) -> PresenceBoard:
-    """The app's board, created on first use (it lives as long as the app)."""
-    board = getattr(request.app.state, "console_presence", None)
-    if board is None:
-        board = request.app.state.console_presence = PresenceBoard()
-    return board
 
 
 def _counters(page: Page) -> dict[str, int]:
@@ -60,10 +54,8 @@ def get_workspace(page: PageDep) -> Response:
         return sign_in_redirect(page.request)
     if not page.can(P.conversations_read):
         return page.forbidden()
-    entry = presence_board(page.request).get(page.actor.user_id, clock.now())
-    return page.render(
-        "workspace.html", presence=entry, choices=CHOICES, break_reasons=BREAK_REASONS, **_inbox(page)
-    )
+    presence = presence_of(page.session, page.actor.user_id)
+    return page.render("workspace.html", presence=presence, choices=CHOICES, **_inbox(page))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -77,21 +69,25 @@ def get_inbox(page: PageDep) -> Response:
 
 
 @router.post("/presence", response_class=HTMLResponse)
-def post_presence(
-    page: PageDep,
-    state: Annotated[str, Form(max_length=30)],
-    reason: Annotated[str | None, Form(max_length=30)] = None,
-) -> Response:
+def post_presence(page: PageDep, choice: Annotated[str, Form(max_length=40)]) -> Response:
+    """Ask routing for the change; a refusal re-renders the switch with the reason, showing the real state."""
     if page.actor is None:
         return sign_in_redirect(page.request)
     if not page.can(P.conversations_write):
         return page.forbidden()
     try:
-        entry = presence_board(page.request).set(page.actor.user_id, state, reason or None, clock.now())
+        state, reason = parse_choice(choice)
     except ValueError as exc:
-        field = "reason" if str(exc).startswith("reason") else "state"
-        raise InvalidInput(str(exc), field=field) from None
-    return page.render("_presence.html", presence=entry, choices=CHOICES, break_reasons=BREAK_REASONS)
+        raise InvalidInput(str(exc), field="choice") from None
+    error = None
+    try:
+        with page.session.begin_nested():  # a refused change leaves nothing behind
+            check_set_presence(page.session, page.actor.user_id, state, reason, clock.now())
+    except (RoutingError, NotFound) as exc:
+        error = refusal(exc)
+    return page.render(
+        "_presence.html", presence=presence_of(page.session, page.actor.user_id), choices=CHOICES, error=error
+    )
 
 
 @router.get("/conversations/{public_id}", response_class=HTMLResponse)

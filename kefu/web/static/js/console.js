@@ -20,13 +20,6 @@
     if (form) form.requestSubmit();
   });
 
-  // The break reason is only asked for when the chosen presence is a break.
-  document.addEventListener("change", function (event) {
-    if (event.target.name !== "state") return;
-    var reason = event.target.form && event.target.form.querySelector("[data-break-reason]");
-    if (reason) reason.classList.toggle("reason-hidden", event.target.value !== "break");
-  }, true);
-
   function help() { return document.getElementById("help"); }
 
   function toggleHelp() {
