@@ -185,6 +185,7 @@ def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk
         "1",
     )
     assert figure("answer_rate") == "40%"  # 2 / 5
+    assert figure("ewt") == "–"  # routing knows of no agent serving this queue
     assert figure("service_level") == "20%"  # answered within 30 s: 1 / 5
     assert "1m" in figure("longest_wait") or "2m" in figure("longest_wait")
     panel = client.get("/console/wallboard/panel")

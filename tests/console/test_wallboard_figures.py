@@ -40,8 +40,10 @@ def test_figures_follow_the_glossary_with_the_channel_threshold():
     assert voice.longest_wait_seconds == 40
     assert voice.answer_rate == 0.75
     assert voice.service_level == 0.5 and voice.service_level_seconds == 15  # 10 s and 14 s of 4
-    chat = queue_figures(queue_id=2, name="c", channel="webchat", today=today, waiting_since=[], now=NOW)
-    assert chat.service_level == 0.75 and chat.longest_wait_seconds == 0
+    chat = queue_figures(
+        queue_id=2, name="c", channel="webchat", today=today, waiting_since=[], now=NOW, ewt_seconds=42.0
+    )
+    assert chat.service_level == 0.75 and chat.longest_wait_seconds == 0 and chat.ewt_seconds == 42.0
 
 
 def test_a_quiet_queue_has_no_rates_rather_than_zero():

@@ -17,6 +17,7 @@ from kefu.analytics.measures import ContactRecord
 from kefu.channels.kinds import ConversationStatus
 from kefu.channels.models import Conversation
 from kefu.core.clock import as_utc
+from kefu.routing.access import queue_statuses
 from kefu.routing.models import AgentPresence, AgentSkill, Queue, Skill
 from kefu.routing.state import Presence
 from kefu.web.console.presence import OFFLINE, PresenceView
@@ -33,8 +34,10 @@ def _record(row: Conversation) -> ContactRecord:
 
 
 def wallboard_figures(session: Session, *, since: datetime, now: datetime) -> list[QueueFigures]:
-    """Per queue: who waits now, and today's offered/answered/abandoned contacts since `since`."""
+    """Per queue: who waits now, today's offered/answered/abandoned contacts since `since`, and routing's
+    estimated wait for a contact joining now."""
     queues = session.scalars(select(Queue).order_by(Queue.id)).all()
+    ewt = {status.code: status.ewt_seconds for status in queue_statuses(session, now)}
     today: dict[int, list[ContactRecord]] = defaultdict(list)
     entered = select(Conversation).where(Conversation.queue_id.is_not(None), Conversation.queued_at >= since)
     for row in session.scalars(entered):
@@ -53,6 +56,7 @@ def wallboard_figures(session: Session, *, since: datetime, now: datetime) -> li
             today=today[q.id],
             waiting_since=waiting[q.id],
             now=now,
+            ewt_seconds=ewt.get(q.code),
         )
         for q in queues
     ]

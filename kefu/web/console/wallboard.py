@@ -32,6 +32,7 @@ class QueueFigures:
     answer_rate: float | None
     service_level: float | None
     service_level_seconds: int
+    ewt_seconds: float | None  # routing's estimate for a contact joining now; None when nobody serves
 
 
 def start_of_day(now: datetime, timezone: str) -> datetime:
@@ -50,6 +51,7 @@ def queue_figures(
     today: Sequence[ContactRecord],
     waiting_since: Sequence[datetime],
     now: datetime,
+    ewt_seconds: float | None = None,
 ) -> QueueFigures:
     """Today's figures of one queue; `today` holds the contacts that entered it since midnight."""
     threshold = SERVICE_LEVEL_SECONDS.get(channel, DEFAULT_SERVICE_LEVEL_SECONDS)
@@ -65,6 +67,7 @@ def queue_figures(
         answer_rate=measures.answer_rate(today),
         service_level=measures.service_level(today, threshold),
         service_level_seconds=threshold,
+        ewt_seconds=ewt_seconds,
     )
 
 
