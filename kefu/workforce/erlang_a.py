@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, expit, gammainc, gammaln, logsumexp
+from scipy.special import digamma, expit, gammainc, gammaincc, gammaln, logsumexp
 
 from kefu.workforce.errors import WorkforceInputError
 
@@ -63,18 +63,19 @@ def erlang_a(
     theta = 1.0 / patience_seconds
     x, y = agents * patience_seconds / aht_seconds, arrivals_per_second * patience_seconds
     log_a = _log_gmr_a(x, y)
-    p_wait = _p_wait(agents, load, log_a)
-    served_if_wait = math.exp(math.log(x / (x + 1)) + _log_gmr_a(x + 1, y) - log_a)
+    odds = _log_wait_odds(agents, load, log_a)
+    p_wait, no_wait = float(expit(odds)), float(expit(-odds))
+    # ln P(served | wait) and ln of the share of those served after T; every measure below is then a
+    # sum of positive terms, so service levels far below 1e-16 keep their relative accuracy.
+    log_served_if_wait = math.log(x / (x + 1)) + _log_gmr_a(x + 1, y) - log_a
     z = y * math.exp(-theta * target_seconds)
-    late_if_wait = math.exp(
-        -(x + 1) * theta * target_seconds + (y - z) + math.log(x / (x + 1)) + _log_gmr_a(x + 1, z) - log_a
-    )
-    served = 1.0 - p_wait + p_wait * served_if_wait
+    served_if_wait = math.exp(log_served_if_wait)
+    served = no_wait + p_wait * served_if_wait
     return ErlangAMetrics(
         agents=agents,
         p_wait=p_wait,
-        abandon_rate=p_wait * (1.0 - served_if_wait),
-        service_level=min(1.0, max(0.0, 1.0 - p_wait + p_wait * (served_if_wait - late_if_wait))),
+        abandon_rate=p_wait * -math.expm1(log_served_if_wait),
+        service_level=min(1.0, no_wait + p_wait * served_if_wait * _early_share(x + 1, y, z)),
         asa_seconds=p_wait * _served_wait_if_wait(x, y, theta) / served,
         occupancy=min(1.0, load * served / agents),
     )
@@ -131,13 +132,27 @@ def required_agents_a(
     return measure(high)
 
 
-def _p_wait(agents: int, load: float, log_a: float) -> float:
-    """A·E / (1 + (A − 1)·E) = 1 / (1 + (1/E − 1)/A); ln(1/E − 1) from the log-space Erlang B recurrence."""
-    log_inv_b = 0.0  # ln(1/B(0)) = 0
+def _log_wait_odds(agents: int, load: float, log_a: float) -> float:
+    """ln(P(wait) / P(no wait)): P(wait) = A·E/(1 + (A − 1)·E) = 1/(1 + (1/E − 1)/A), with
+    ln(1/E − 1) from the Erlang B recurrence 1/B(k) = 1 + (k/load)/B(k − 1) kept in log space."""
+    log_inv_b = 0.0  # ln(1/B(0))
     for k in range(1, agents):
-        log_inv_b = np.logaddexp(0.0, math.log(k / load) + log_inv_b)
-    log_inv_b_minus_one = math.log(agents / load) + log_inv_b
-    return float(expit(log_a - log_inv_b_minus_one))
+        step = math.log(k / load) + log_inv_b
+        log_inv_b = step + math.log1p(math.exp(-step)) if step > 0 else math.log1p(math.exp(step))
+    return log_a - (math.log(agents / load) + log_inv_b)
+
+
+def _early_share(a: float, y: float, z: float) -> float:
+    """[γ(a, y) − γ(a, z)] / γ(a, y) for z <= y: of those served after waiting, the share within T.
+
+    Past the mode of t^(a−1)·e^(−t) both γ are nearly Γ(a) and their difference is all in the upper
+    tails, so it is taken from the regularised upper incomplete gamma Q, exact there; below the mode
+    the ratio γ(a, z)/γ(a, y) is well away from 1 and comes from the series in log space.
+    """
+    if z > a:
+        return max(0.0, float(gammaincc(a, z) - gammaincc(a, y)) / float(gammainc(a, y)))
+    log_ratio = a * math.log(z / y) + (y - z) + _log_gmr_a(a, z) - _log_gmr_a(a, y)
+    return max(0.0, -math.expm1(log_ratio))
 
 
 def _log_gmr_a(x: float, y: float) -> float:

@@ -142,3 +142,11 @@ def test_required_agents_grow_with_traffic(lam, more, patience, sl):
     assert low.service_level >= sl
     if low.agents > 1:
         assert erlang_a(low.agents - 1, lam, 200, patience, 20).service_level < sl
+
+
+@pytest.mark.parametrize(("n", "lam"), [(1, 0.875), (2, 0.875), (2, 1.375)])
+def test_tiny_service_levels_keep_relative_accuracy(n, lam):
+    # 175–275 erlangs on one or two agents: SL ~1e-28..1e-43, far below double-precision cancellation.
+    assert erlang_a(n, lam, 200, 89, 20).service_level == pytest.approx(
+        chain(n, lam, 200, 89, 20)[2], rel=1e-6
+    )
