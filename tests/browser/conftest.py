@@ -27,6 +27,7 @@ from kefu.core.config import Settings
 from kefu.core.ids import public_id
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers.models import Customer
+from kefu.routing.actions import do_enqueue
 from kefu.routing.models import Queue
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,15 +49,25 @@ class Centre:
     runtime: Runtime  # the same database the server uses, for arranging what the browser should see
     xss_conversation: str  # public id of agent01's conversation whose customer sent XSS
     queue_id: int
-    queue_name: str
+    queue_code: str
 
     def queue_contact(self) -> None:
-        """A customer starts waiting in the queue now (as the channels would record it)."""
+        """A customer starts waiting in the queue now: the conversation, and its entry in routing's queue."""
         with self.runtime.sessions() as session, session.begin():
             customer = Customer(name="New Customer", created_at=clock.now())
             session.add(customer)
             session.flush()
-            session.add(_conversation(customer.id, self.queue_id, status="queued", agent_id=None))
+            conversation = _conversation(customer.id, self.queue_id, status="queued", agent_id=None)
+            session.add(conversation)
+            session.flush()
+            do_enqueue(
+                session,
+                contact_kind="conversation",
+                contact_id=conversation.id,
+                queue_code=self.queue_code,
+                now=clock.now(),
+                customer_id=customer.id,
+            )
 
 
 def _conversation(customer_id: int, queue_id: int, *, status: str, agent_id: int | None) -> Conversation:
@@ -96,7 +107,7 @@ def _arrange(runtime: Runtime) -> tuple[str, int, str]:
                 created_at=clock.now(),
             )
         )
-        return conversation.public_id, queue.id, queue.name
+        return conversation.public_id, queue.id, queue.code
 
 
 def _free_port() -> int:
@@ -128,13 +139,13 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
         [*cli, "demo", "--data-dir", str(data_dir), "--no-serve"], env=env, check=True, capture_output=True
     )
     runtime = open_runtime(Settings(data_dir=data_dir), run_migrations=False)
-    xss_conversation, queue_id, queue_name = _arrange(runtime)
+    xss_conversation, queue_id, queue_code = _arrange(runtime)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([*cli, "serve", "--data-dir", str(data_dir), "--port", str(port)], env=env)
     try:
         _wait_ready(url, server, time.monotonic() + 60)
-        yield Centre(url, runtime, xss_conversation, queue_id, queue_name)
+        yield Centre(url, runtime, xss_conversation, queue_id, queue_code)
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -8,7 +8,8 @@ from datetime import timedelta
 from kefu.access.models import User
 from kefu.access.roles import Role
 from kefu.core import clock
-from kefu.routing.models import AgentPresence, AgentProfile, Queue
+from kefu.routing.actions import do_enqueue
+from kefu.routing.models import AgentPresence, AgentProfile, AgentSkill, Queue, Skill
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -161,8 +162,18 @@ def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk
     now = clock.now()
     agent = factory.user(Role.agent)
     q = queue.id
-    desk.conversation(None, status="queued", queue_id=q, queued_at=now - timedelta(seconds=95))
-    desk.conversation(None, status="queued", queue_id=q, queued_at=now - timedelta(seconds=10))
+    for waited in (95, 10):
+        waiting = desk.conversation(
+            None, status="queued", queue_id=q, queued_at=now - timedelta(seconds=waited)
+        )
+        with runtime.sessions() as session, session.begin():
+            do_enqueue(
+                session,
+                contact_kind="conversation",
+                contact_id=waiting.id,
+                queue_code="chat",
+                now=now - timedelta(seconds=waited),
+            )
     answered = now - timedelta(minutes=30)
     desk.conversation(
         agent, status="ended", queue_id=q, queued_at=answered, answered_at=answered + timedelta(seconds=20)
@@ -240,3 +251,39 @@ def test_a_temporary_password_must_be_changed_before_the_console_opens(client, f
     browser.sign_in(agent)
     page = client.get("/console", headers={"Accept-Language": "en"})
     assert page.status_code == 403 and "Change your temporary password first." in page.text
+
+
+def test_waiting_counter_counts_routing_queues_the_agent_can_serve(client, factory, browser, desk, runtime):
+    agent = factory.user(Role.agent)
+    with runtime.sessions() as session, session.begin():
+        billing, tech = Skill(code="billing", name="Billing"), Skill(code="tech", name="Tech")
+        session.add_all([billing, tech])
+        session.flush()
+        session.add(AgentSkill(user_id=agent.id, skill_id=billing.id, level=3))
+        session.add_all(
+            [
+                Queue(
+                    code="bills",
+                    name="Bills",
+                    channel="webchat",
+                    required_skills=[{"skill": "billing", "min_level": 2}],
+                ),
+                Queue(
+                    code="fixes",
+                    name="Fixes",
+                    channel="webchat",
+                    required_skills=[{"skill": "tech", "min_level": 1}],
+                ),
+            ]
+        )
+    for code in ("bills", "fixes", "fixes"):
+        waiting = desk.conversation(None, status="queued")
+        with runtime.sessions() as session, session.begin():
+            do_enqueue(
+                session, contact_kind="conversation", contact_id=waiting.id, queue_code=code, now=clock.now()
+            )
+    browser.sign_in(agent)
+    assert re.search(r'data-counter="waiting">1<', client.get("/console").text)
+    client.cookies.clear()
+    browser.sign_in(factory.user(Role.supervisor))
+    assert re.search(r'data-counter="waiting">3<', client.get("/console").text)

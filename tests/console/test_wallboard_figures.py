@@ -32,23 +32,33 @@ def _contact(wait: float | None, abandoned: bool = False) -> ContactRecord:
     return ContactRecord(queued_at=queued, answered_at=answered, ended_at=None, abandoned=abandoned)
 
 
+def _figures(channel: str, today: list[ContactRecord], **live):
+    values = {"waiting": 0, "longest_wait_seconds": 0.0, "ewt_seconds": None} | live
+    return queue_figures(queue_id=1, name="q", channel=channel, today=today, **values)
+
+
 def test_figures_follow_the_glossary_with_the_channel_threshold():
     today = [_contact(10), _contact(14), _contact(20), _contact(None, abandoned=True)]
-    waiting = [NOW - timedelta(seconds=40), NOW - timedelta(seconds=5)]
-    voice = queue_figures(queue_id=1, name="v", channel="voice", today=today, waiting_since=waiting, now=NOW)
+    voice = _figures("voice", today, waiting=2, longest_wait_seconds=40.0, ewt_seconds=42.0)
     assert (voice.waiting, voice.offered, voice.answered, voice.abandoned) == (2, 4, 3, 1)
-    assert voice.longest_wait_seconds == 40
+    assert (voice.longest_wait_seconds, voice.ewt_seconds) == (40.0, 42.0)
     assert voice.answer_rate == 0.75
     assert voice.service_level == 0.5 and voice.service_level_seconds == 15  # 10 s and 14 s of 4
-    chat = queue_figures(
-        queue_id=2, name="c", channel="webchat", today=today, waiting_since=[], now=NOW, ewt_seconds=42.0
+    chat = _figures("webchat", today)
+    assert chat.service_level == 0.75 and chat.service_level_seconds == 30
+    assert (
+        _figures("email", today).service_level == 0.75 and _figures("fax", today).service_level_seconds == 30
     )
-    assert chat.service_level == 0.75 and chat.longest_wait_seconds == 0 and chat.ewt_seconds == 42.0
 
 
 def test_a_quiet_queue_has_no_rates_rather_than_zero():
-    idle = queue_figures(queue_id=1, name="q", channel="email", today=[], waiting_since=[], now=NOW)
+    idle = _figures("email", [])
     assert idle.answer_rate is None and idle.service_level is None and idle.offered == 0
+
+
+def test_negative_live_figures_are_refused():
+    with pytest.raises(ValueError, match="waiting"):
+        _figures("voice", [], waiting=-1)
 
 
 def test_eligibility_needs_every_required_skill_at_its_level():

@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.analytics.measures import ContactRecord
-from kefu.channels.kinds import ConversationStatus
 from kefu.channels.models import Conversation
 from kefu.core.clock import as_utc
 from kefu.routing.access import queue_statuses
-from kefu.routing.models import AgentPresence, AgentSkill, Queue, Skill
+from kefu.routing.models import AgentPresence, AgentSkill, Queue, QueueEntry, Skill
 from kefu.routing.state import Presence
 from kefu.web.console.presence import OFFLINE, PresenceView
 from kefu.web.console.wallboard import QueueFigures, meets_requirements, queue_figures
@@ -34,32 +33,28 @@ def _record(row: Conversation) -> ContactRecord:
 
 
 def wallboard_figures(session: Session, *, since: datetime, now: datetime) -> list[QueueFigures]:
-    """Per queue: who waits now, today's offered/answered/abandoned contacts since `since`, and routing's
-    estimated wait for a contact joining now."""
-    queues = session.scalars(select(Queue).order_by(Queue.id)).all()
-    ewt = {status.code: status.ewt_seconds for status in queue_statuses(session, now)}
+    """Per queue: today's offered/answered/abandoned contacts since `since` (conversations table), and
+    what routing says now: who waits, for how long, and the estimated wait for a contact joining."""
     today: dict[int, list[ContactRecord]] = defaultdict(list)
     entered = select(Conversation).where(Conversation.queue_id.is_not(None), Conversation.queued_at >= since)
     for row in session.scalars(entered):
         today[row.queue_id].append(_record(row))  # type: ignore[index]
-    waiting: dict[int, list[datetime]] = defaultdict(list)
-    queued = select(Conversation.queue_id, Conversation.queued_at).where(
-        Conversation.status == ConversationStatus.queued.value, Conversation.queue_id.is_not(None)
-    )
-    for queue_id, queued_at in session.execute(queued):
-        waiting[queue_id].append(as_utc(queued_at) if queued_at else now)
-    return [
-        queue_figures(
-            queue_id=q.id,
-            name=q.name,
-            channel=q.channel,
-            today=today[q.id],
-            waiting_since=waiting[q.id],
-            now=now,
-            ewt_seconds=ewt.get(q.code),
+    live = {status.code: status for status in queue_statuses(session, now)}
+    figures = []
+    for queue in session.scalars(select(Queue).order_by(Queue.id)):
+        status = live.get(queue.code)
+        figures.append(
+            queue_figures(
+                queue_id=queue.id,
+                name=queue.name,
+                channel=queue.channel,
+                today=today[queue.id],
+                waiting=status.waiting if status else 0,
+                longest_wait_seconds=status.longest_wait_seconds if status else 0.0,
+                ewt_seconds=status.ewt_seconds if status else None,
+            )
         )
-        for q in queues
-    ]
+    return figures
 
 
 def presence_of(session: Session, user_id: int) -> PresenceView:
@@ -84,8 +79,8 @@ def eligible_queue_ids(session: Session, user_id: int) -> list[int]:
 
 
 def count_waiting(session: Session, queue_ids: list[int] | None) -> int:
-    """Contacts queued right now in these queues (None: in every queue)."""
-    query = select(func.count()).where(Conversation.status == ConversationStatus.queued.value)
+    """Contacts (conversations and tickets) waiting in routing's queues now (None: in every queue)."""
+    query = select(func.count()).where(QueueEntry.status == "waiting")
     if queue_ids is not None:
-        query = query.where(Conversation.queue_id.in_(queue_ids))
+        query = query.where(QueueEntry.queue_id.in_(queue_ids))
     return session.scalar(query) or 0

@@ -49,18 +49,21 @@ def queue_figures(
     name: str,
     channel: str,
     today: Sequence[ContactRecord],
-    waiting_since: Sequence[datetime],
-    now: datetime,
-    ewt_seconds: float | None = None,
+    waiting: int,
+    longest_wait_seconds: float,
+    ewt_seconds: float | None,
 ) -> QueueFigures:
-    """Today's figures of one queue; `today` holds the contacts that entered it since midnight."""
+    """Today's figures of one queue; `today` holds the contacts that entered it since midnight, and the
+    live figures (waiting now, longest wait, estimated wait) come from routing, which owns the queues."""
+    if waiting < 0 or longest_wait_seconds < 0:
+        raise ValueError("waiting, longest_wait_seconds: must not be negative")
     threshold = SERVICE_LEVEL_SECONDS.get(channel, DEFAULT_SERVICE_LEVEL_SECONDS)
     return QueueFigures(
         queue_id=queue_id,
         name=name,
         channel=channel,
-        waiting=len(waiting_since),
-        longest_wait_seconds=measures.longest_wait(waiting_since, now),
+        waiting=waiting,
+        longest_wait_seconds=longest_wait_seconds,
         offered=measures.offered(today),
         answered=measures.answered(today),
         abandoned=measures.abandoned(today),
