@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from kefu.web.console import sign_in, supervisor, workspace
+from kefu.web.console import live, sign_in, supervisor, workspace
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -19,6 +19,7 @@ def pages_router() -> APIRouter:
     router.include_router(sign_in.router)
     router.include_router(workspace.router)
     router.include_router(supervisor.router)
+    router.include_router(live.router)
     return router
 
 

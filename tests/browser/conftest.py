@@ -27,7 +27,6 @@ from kefu.core.config import Settings
 from kefu.core.ids import public_id
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers.models import Customer
-from kefu.routing.actions import do_enqueue
 from kefu.routing.models import Queue
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,8 +50,8 @@ class Centre:
     queue_id: int
     queue_code: str
 
-    def queue_contact(self) -> None:
-        """A customer starts waiting in the queue now: the conversation, and its entry in routing's queue."""
+    def new_conversation(self) -> int:
+        """A customer's conversation waiting for an agent (the test then queues it through the API)."""
         with self.runtime.sessions() as session, session.begin():
             customer = Customer(name="New Customer", created_at=clock.now())
             session.add(customer)
@@ -60,14 +59,7 @@ class Centre:
             conversation = _conversation(customer.id, self.queue_id, status="queued", agent_id=None)
             session.add(conversation)
             session.flush()
-            do_enqueue(
-                session,
-                contact_kind="conversation",
-                contact_id=conversation.id,
-                queue_code=self.queue_code,
-                now=clock.now(),
-                customer_id=customer.id,
-            )
+            return conversation.id
 
 
 def _conversation(customer_id: int, queue_id: int, *, status: str, agent_id: int | None) -> Conversation:

@@ -79,4 +79,17 @@
     var link = document.querySelector('#inbox a[href="' + CSS.escape(rememberedHref) + '"]');
     if (link) link.closest("[data-inbox-item]").classList.add("selected");
   });
+  // Live updates: /ws/console names what changed; fragments marked "kefu:event from:body" refresh
+  // themselves over ordinary GETs. Polling remains the fallback while the socket is down.
+  function listen(delay) {
+    if (!document.querySelector("[hx-trigger*='kefu:event']")) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws/console");
+    socket.onopen = function () { delay = 1000; };
+    socket.onmessage = function () { document.body.dispatchEvent(new CustomEvent("kefu:event")); };
+    socket.onclose = function () {
+      setTimeout(function () { listen(Math.min(delay * 2, 30000)); }, delay);
+    };
+  }
+  document.addEventListener("DOMContentLoaded", function () { listen(1000); });
 })();
