@@ -6,6 +6,7 @@ Every change here that matters for security is recorded in the audit log in the 
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.audit import audit_by, do_audit
-from kefu.access.models import ApiToken, User
+from kefu.access.models import ApiToken, Team, User
 from kefu.access.passwords import WeakPassword, check_password_policy, hash_password, verify_password
 from kefu.access.permissions import parse_scopes
 from kefu.access.roles import Role
@@ -21,6 +22,7 @@ from kefu.access.throttle import clear_account_failures, record_failure, refuse_
 from kefu.access.tokens import new_token, token_hash
 from kefu.core import clock
 from kefu.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from kefu.core.events import Event, send_event_on_commit
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 
@@ -119,11 +121,23 @@ def sign_in(session: Session, *, username: str, password: str, address: str | No
     return user
 
 
+SESSIONS_ENDED = "user.sessions_ended"
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    """Void every console session of `user` at its next request, and tell live connections now.
+
+    The event goes to the user's own connections: the WebSocket layer closes them when it arrives.
+    """
+    user.session_version += 1
+    send_event_on_commit(session, Event(SESSIONS_ENDED, {"user_id": user.id}, recipients=(user.id,)))
+
+
 def do_sign_out(session: Session, actor: Actor) -> None:
     """End the user's console sessions everywhere: a copied cookie must not outlive signing out."""
     user = session.get(User, actor.user_id)
     if user is not None and actor.token_scopes is None:
-        user.session_version += 1
+        _end_sessions(session, user)
         audit_by(session, actor, "sign_out", object_type="user", object_id=user.id)
 
 
@@ -137,7 +151,7 @@ def check_change_password(session: Session, actor: Actor, *, current: str, new: 
         raise InvalidInput("choose a password different from the current one", field="new_password")
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    user.session_version += 1
+    _end_sessions(session, user)
     audit_by(session, actor, "password.change", object_type="user", object_id=user.id)
     return user
 
@@ -150,7 +164,7 @@ def do_disable_user(session: Session, actor: Actor, user_id: int) -> User:
     if user.id == actor.user_id:
         raise Forbidden("you cannot disable your own account", code="self_disable")
     user.is_active = False
-    user.session_version += 1
+    _end_sessions(session, user)
     audit_by(session, actor, "user.disable", object_type="user", object_id=user.id)
     return user
 
@@ -204,3 +218,33 @@ def do_revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiTok
         token.revoked_at = clock.now()
         audit_by(session, actor, "token.revoke", object_type="api_token", object_id=token_id)
     return token
+
+
+def check_create_agent(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    email: str | None,
+    team_id: int | None,
+) -> tuple[User, str]:
+    """A new account starts as an agent with a temporary password (shown once, to be changed at first
+    sign-in); any other role is a permission change, requested and approved like every other."""
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise InvalidInput(f"team {team_id} does not exist", field="team_id")
+    temporary = secrets.token_urlsafe(12)
+    user = check_create_user(
+        session,
+        username=username,
+        display_name=display_name,
+        role=Role.agent.value,
+        password=temporary,
+        team_id=team_id,
+        email=email,
+        must_change_password=True,
+    )
+    audit_by(
+        session, actor, "user.create", object_type="user", object_id=user.id, details={"team_id": team_id}
+    )
+    return user, temporary

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, computed_field
 
 from kefu.access import actions, change_requests
-from kefu.access.access import access_me, list_api_tokens
+from kefu.access.access import access_me, list_api_tokens, list_users
 from kefu.access.actor import Actor
 from kefu.access.audit import audit_by, search_audit
 from kefu.access.masking import mask_identity
@@ -160,6 +160,47 @@ def post_revoke_token(
     return TokenOut.model_validate(
         actions.do_revoke_api_token(session, actor, token_id), from_attributes=True
     )
+
+
+class NewUserIn(BaseModel):
+    username: str = Field(min_length=2, max_length=60)
+    display_name: str = Field(min_length=1, max_length=120)
+    email: str | None = Field(default=None, max_length=254)
+    team_id: int | None = None
+
+
+class NewUserOut(MeOut):
+    temporary_password: str = Field(description="shown once; must be changed at the first sign-in")
+
+
+@router.post("/users", response_model=NewUserOut, status_code=201)
+def post_user(
+    body: NewUserIn, actor: Annotated[Actor, require(P.users_manage)], session: SessionDep
+) -> NewUserOut:
+    user, temporary = actions.check_create_agent(
+        session,
+        actor,
+        username=body.username,
+        display_name=body.display_name,
+        email=body.email,
+        team_id=body.team_id,
+    )
+    me = MeOut.model_validate(user, from_attributes=True)
+    return NewUserOut(**me.model_dump(exclude={"permissions"}), temporary_password=temporary)
+
+
+@router.get("/users", response_model=list[MeOut])
+def get_users(
+    actor: Annotated[Actor, require(P.users_read)],
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+) -> list[MeOut]:
+    """The colleagues in the caller's scope (a team lead: the team)."""
+    return [
+        MeOut.model_validate(u, from_attributes=True)
+        for u in list_users(session, actor, limit=limit, after_id=after_id)
+    ]
 
 
 @router.post("/users/{user_id}/disable", response_model=MeOut)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from kefu.access.actor import Actor
+from kefu.access.models import User
 from kefu.access.roles import Role
 from kefu.channels.models import Conversation
 from kefu.customers.models import Customer
@@ -36,6 +37,15 @@ def ticket_scope(actor: Actor) -> ColumnElement[bool]:
     if actor.role == Role.agent:
         return Ticket.assignee_id == actor.user_id
     return false()
+
+
+def user_scope(actor: Actor) -> ColumnElement[bool]:
+    """Colleagues: a team lead sees the team, supervisors and administrators everyone, others themselves."""
+    if actor.role in CENTRE_WIDE:
+        return true()
+    if actor.role == Role.team_lead and actor.team_id is not None:
+        return or_(User.team_id == actor.team_id, User.id == actor.user_id)
+    return User.id == actor.user_id
 
 
 def customer_scope(actor: Actor) -> ColumnElement[bool]:

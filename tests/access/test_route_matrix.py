@@ -56,6 +56,7 @@ BODIES = {
     ("POST", "/api/v1/customers/merges"): {"source_id": "$customer", "target_id": "$mine2"},
     ("PUT", "/api/v1/customers/{customer_id}/value"): {"lifetime_value": "120.00"},
     ("POST", "/api/v1/auth/password"): {"current_password": "x", "new_password": "y"},
+    ("POST", "/api/v1/users"): {"username": "$username", "display_name": "New Colleague"},
 }
 
 
@@ -93,7 +94,12 @@ def fill(method: str, route, world, inside: bool) -> Call:
         value, customer = OBJECTS[name](world, inside) if name in OBJECTS else (MISSING, None)
         values[name], decides = value, decides or customer
     customer = world.mine if inside else world.theirs
-    substitutes = {"$customer": customer, "$mine2": world.mine2, "$target": world.target.id}
+    substitutes = {
+        "$customer": customer,
+        "$mine2": world.mine2,
+        "$target": world.target.id,
+        "$username": f"new-{world.team_a.id}",
+    }
     template = BODIES.get((method, route.path), {})
     body = {k: substitutes.get(v, v) if isinstance(v, str) else v for k, v in template.items()}
     if "$customer" in template.values():

@@ -156,3 +156,33 @@ def test_one_address_guessing_many_accounts_is_locked(client, factory, frozen_cl
     for i in range(10):
         sign_in(client, f"guess{i}", "wrong guess")
     assert sign_in(client, users[0].username).status_code == 429
+
+
+def test_a_new_colleague_starts_as_an_agent_with_a_temporary_password(client, factory, runtime):
+    admin = factory.user(Role.admin)
+    headers = factory.auth(admin, ["users:manage"])
+    created = client.post(
+        "/api/v1/users", json={"username": "xiao.li", "display_name": "小李"}, headers=headers
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["role"] == "agent" and body["must_change_password"] is True
+    signed = sign_in(client, "xiao.li", body["temporary_password"]).json()
+    assert signed["user"]["must_change_password"] is True
+    assert client.get("/api/v1/customers").status_code == 403
+
+
+def test_ending_sessions_is_announced_to_the_users_live_connections(client, factory, runtime):
+    heard = []
+    runtime.bus.subscribe(heard.append)
+    user = factory.user(Role.agent)
+    csrf = sign_in(client, user.username).json()["csrf_token"]
+    client.post("/api/v1/auth/sign-out", headers={"X-CSRF-Token": csrf})
+    assert [(e.type, e.recipients) for e in heard] == [("user.sessions_ended", (user.id,))]
+
+
+def test_team_leads_list_their_team(client, world, as_user):
+    as_user(client, world.users[Role.team_lead])
+    listed = {u["id"] for u in client.get("/api/v1/users", params={"limit": 200}).json()}
+    assert world.users[Role.agent].id in listed and world.target.id in listed
+    assert world.other_agent.id not in listed and world.users[Role.admin].id not in listed
