@@ -139,9 +139,10 @@ def read_required(text: str, period_minutes: int) -> tuple[date, dict[str, np.nd
     starts = []
     for line, row in enumerate(rows, start=2):
         start = _field(row, line, "interval_start", datetime.fromisoformat)
-        heads = _field(row, line, column, int)
-        if heads < 0:
-            raise WorkforceInputError(f"line {line} {column}", "must be >= 0")
+        heads = _field(row, line, column, float)  # spreadsheets write 3 as 3.0
+        if heads < 0 or heads != int(heads):
+            raise WorkforceInputError(f"line {line} {column}", "must be a whole number >= 0")
+        heads = int(heads)
         starts.append(start)
         minute = start.hour * 60 + start.minute
         key = (row["queue"], start.toordinal(), minute // period_minutes)

@@ -110,3 +110,13 @@ def test_schedule_from_staff_output(tmp_path):
     assert rows and {r["queue"] for r in rows} == {"voice"}
     assert ics.read_text(encoding="utf-8").count("BEGIN:VEVENT") == len(rows)
     assert "no rule broken" in result.output
+
+
+def test_schedule_refuses_fractional_heads(tmp_path):
+    required, agents = tmp_path / "required.csv", tmp_path / "agents.csv"
+    required.write_text("interval_start,queue,heads\n2026-03-02T09:00,voice,2.5\n", encoding="utf-8")
+    agents.write_text("agent_id,skills\na1,voice\n", encoding="utf-8")
+    result = runner.invoke(
+        wfm_app, ["schedule", str(required), "--agents", str(agents), "--out", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 1 and "line 2 heads" in result.output
