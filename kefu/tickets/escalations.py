@@ -4,6 +4,7 @@ level it reached. The record shares the sweep's unique key, so each level is rea
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,25 +29,35 @@ def escalation_record(ticket: Ticket, level: str, due_at: datetime, now: datetim
     )
 
 
+def escalation_notice(
+    ticket_id: int, public_id: str, level: str, reason: str, recipients: tuple[int, ...]
+) -> Event:
+    payload = {"ticket": ticket_id, "public_id": public_id, "level": level, "reason": reason}
+    return Event("ticket.escalated", payload, recipients)
+
+
+def history_row(
+    ticket_id: int, level: str, reason: str, now: datetime, actor_id: int | None
+) -> dict[str, Any]:
+    data = {"level": level, "reason": reason}
+    return {
+        "ticket_id": ticket_id,
+        "actor_id": actor_id,
+        "kind": "escalated",
+        "data": data,
+        "created_at": now,
+    }
+
+
 def apply_escalation(
     session: Session, ticket: Ticket, level: str, now: datetime, reason: str, actor_id: int | None = None
 ) -> None:
     """Move the ticket up to `level` (never down), keep it in the history and notify that level."""
     if ESCALATION.rank(level) > ESCALATION.rank(ticket.escalation_level):
         ticket.escalation_level = level
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            actor_id=actor_id,
-            kind="escalated",
-            data={"level": level, "reason": reason},
-            created_at=now,
-        )
-    )
-    payload = {"ticket": ticket.id, "public_id": ticket.public_id, "level": level, "reason": reason}
-    send_event_on_commit(
-        session, Event("ticket.escalated", payload, level_recipients(session, ticket, level))
-    )
+    session.add(TicketEvent(**history_row(ticket.id, level, reason, now, actor_id)))
+    recipients = level_recipients(session, ticket, level)
+    send_event_on_commit(session, escalation_notice(ticket.id, ticket.public_id, level, reason, recipients))
 
 
 def escalate(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,14 +21,22 @@ def supervisors(session: Session) -> list[int]:
     return list(session.scalars(query.order_by(User.id)))
 
 
-def level_recipients(session: Session, ticket: Ticket, level: str) -> tuple[int, ...]:
+def recipients_of_level(
+    level: str, assignee_id: int | None, team_lead: int | None, supervisor_ids: Sequence[int]
+) -> tuple[int, ...]:
     """The people of an escalation level: the team lead of the ticket's team, or every supervisor."""
     if level == "team_lead":
-        lead = team_lead_of(session, ticket.team_id)
-        return () if lead is None else (lead,)
+        return () if team_lead is None else (team_lead,)
     if level == "supervisor":
-        return tuple(supervisors(session))
-    return () if ticket.assignee_id is None else (ticket.assignee_id,)
+        return tuple(supervisor_ids)
+    return () if assignee_id is None else (assignee_id,)
+
+
+def level_recipients(session: Session, ticket: Ticket, level: str) -> tuple[int, ...]:
+    lead = team_lead_of(session, ticket.team_id) if level == "team_lead" else None
+    return recipients_of_level(
+        level, ticket.assignee_id, lead, supervisors(session) if level == "supervisor" else ()
+    )
 
 
 def watchers(session: Session, ticket: Ticket) -> tuple[int, ...]:

@@ -23,10 +23,11 @@ from kefu.core.events import Event, send_event_on_commit
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
 from kefu.tickets.calendar import to_us
-from kefu.tickets.escalations import apply_escalation
+from kefu.tickets.escalations import escalation_notice, history_row
 from kefu.tickets.handoffs import mark_overdue_handoffs
 from kefu.tickets.lifecycle import ACTIVE
-from kefu.tickets.models import SlaRecord, Ticket
+from kefu.tickets.models import SlaRecord, Ticket, TicketEvent
+from kefu.tickets.notify import recipients_of_level, supervisors
 from kefu.tickets.once import insert_once
 from kefu.tickets.policies import policy_book
 from kefu.tickets.sla import clock_rows
@@ -96,19 +97,27 @@ def _record(session: Session, events: Sequence[SlaEvent], now: datetime) -> list
 def _announce(
     session: Session, events: Sequence[SlaEvent], rows: dict[int, Row[Any]], now: datetime
 ) -> dict[int, str]:
-    """Events for the console (owner and team lead), progress notices for the customer, escalations
-    applied; returns the new escalation level of each escalated ticket."""
+    """Events for the console (owner and team lead, or the escalation level's people), progress notices
+    for the customer, escalations kept in the history; returns each escalated ticket's new level. The
+    recipients are read once per pass, not per event."""
     leads: dict[int, int | None] = {r[0]: r[1] for r in session.execute(select(Team.id, Team.lead_id))}
+    bosses = supervisors(session)
     levels: dict[int, str] = {}
+    history = []
     for event in events:
         row = rows[event.ticket_id]
+        lead = leads.get(row.team_id) if row.team_id is not None else None
         if event.kind is SlaEventKind.escalation:
-            ticket = session.get(Ticket, event.ticket_id)
-            assert ticket is not None
-            apply_escalation(session, ticket, event.subject, now, event.reason)
-            levels[ticket.id] = ticket.escalation_level
+            level = event.subject
+            if ESCALATION.rank(level) > ESCALATION.rank(levels.get(row.id, row.escalation_level)):
+                levels[row.id] = level
+            history.append(history_row(row.id, level, event.reason, now, None))
+            recipients = recipients_of_level(level, row.assignee_id, lead, bosses)
+            send_event_on_commit(
+                session, escalation_notice(row.id, row.public_id, level, event.reason, recipients)
+            )
             continue
-        recipients = tuple(sorted({i for i in (row.assignee_id, leads.get(row.team_id)) if i is not None}))
+        recipients = tuple(sorted({i for i in (row.assignee_id, lead) if i is not None}))
         payload = {
             "ticket": row.id,
             "public_id": row.public_id,
@@ -120,6 +129,8 @@ def _announce(
             notice = {"ticket": row.id, "public_id": row.public_id, "customer": row.customer_id,
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
             send_event_on_commit(session, Event("ticket.progress", notice, ()))
+    if history:
+        session.execute(insert(TicketEvent), history)
     return levels
 
 
@@ -136,6 +147,8 @@ def _store_next(
             "due_at": next_due(ticket, now, ESCALATION),
             "sla_state": risk_state_of_rows(rows, now),
         }
+        if ticket_id in levels:
+            change["escalation_level"] = levels[ticket_id]
         changes.append(change)
     session.execute(update(Ticket), changes)
 
