@@ -33,6 +33,10 @@ class SentenceEmbedder:
     def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
         self.model_name = model_name
         self._model = _load(model_name)
+        # One intra-op thread: a bot classifies one short message at a time, where thread hand-offs cost
+        # more than they save, and on a busy 2-core host two spinning threads made one message take
+        # ~650 ms instead of ~40 ms. Parallelism comes from serving several requests at once.
+        importlib.import_module("torch").set_num_threads(1)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(
