@@ -287,3 +287,17 @@ def test_waiting_counter_counts_routing_queues_the_agent_can_serve(client, facto
     client.cookies.clear()
     browser.sign_in(factory.user(Role.supervisor))
     assert re.search(r'data-counter="waiting">3<', client.get("/console").text)
+
+
+def test_inbox_filters_by_status_and_keeps_the_filter_when_refreshing(client, factory, browser, desk):
+    agent = factory.user(Role.agent)
+    desk.conversation(agent, customer_name="Open Customer")
+    desk.conversation(agent, customer_name="Ended Customer", status="ended")
+    browser.sign_in(agent)
+    page = client.get("/console?status=ended", headers={"Accept-Language": "en"}).text
+    assert "Ended Customer" in page and "Open Customer" not in page
+    assert 'hx-get="/console/inbox?status=ended"' in page
+    assert re.search(r'<a href="/console\?status=ended" aria-current="page">Ended</a>', page)
+    assert "Open Customer" in client.get("/console/inbox?status=active").text
+    refused = client.get("/console?status=lost")
+    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "status"

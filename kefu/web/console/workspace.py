@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import HTMLResponse
 
 from kefu.access.permissions import Permission
@@ -28,6 +28,9 @@ from kefu.web.console.queries import count_waiting, eligible_queue_ids, presence
 router = APIRouter(prefix="/console", include_in_schema=False)
 INBOX_SIZE = 50
 P = Permission
+# The inbox's status tabs; None shows every status (open first).
+FILTERS = (None, "active", "queued", "ended")
+StatusQuery = Annotated[str | None, Query(max_length=20)]
 
 
 def _counters(page: Page) -> dict[str, int]:
@@ -42,30 +45,33 @@ def _counters(page: Page) -> dict[str, int]:
     }
 
 
-def _inbox(page: Page) -> dict[str, object]:
+def _inbox(page: Page, status: str | None) -> dict[str, object]:
     assert page.actor is not None
-    rows = list_conversations(page.session, page.actor, limit=INBOX_SIZE)
-    return {"conversations": rows, "counters": _counters(page)}
+    try:
+        rows = list_conversations(page.session, page.actor, limit=INBOX_SIZE, status=status)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="status") from None
+    return {"conversations": rows, "counters": _counters(page), "status": status, "filters": FILTERS}
 
 
 @router.get("", response_class=HTMLResponse)
-def get_workspace(page: PageDep) -> Response:
+def get_workspace(page: PageDep, status: StatusQuery = None) -> Response:
     if page.actor is None:
         return sign_in_redirect(page.request)
     if not page.can(P.conversations_read):
         return page.forbidden()
     presence = presence_of(page.session, page.actor.user_id)
-    return page.render("workspace.html", presence=presence, choices=CHOICES, **_inbox(page))
+    return page.render("workspace.html", presence=presence, choices=CHOICES, **_inbox(page, status))
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def get_inbox(page: PageDep) -> Response:
-    """The inbox fragment, polled by the workspace so new conversations appear without a reload."""
+def get_inbox(page: PageDep, status: StatusQuery = None) -> Response:
+    """The inbox fragment, refreshed in place so new conversations appear without a reload."""
     if page.actor is None:
         return sign_in_redirect(page.request)
     if not page.can(P.conversations_read):
         return page.forbidden()
-    return page.render("_inbox.html", **_inbox(page))
+    return page.render("_inbox.html", **_inbox(page, status))
 
 
 @router.post("/presence", response_class=HTMLResponse)
