@@ -20,6 +20,7 @@ import numpy as np
 from kefu.knowledge.text import STOPWORDS, Embedder, tokenize
 
 LANGUAGES = ("zh", "en")
+MAX_QUERY_CHARS = 1000  # a pasted essay is searched on its opening, keeping latency bounded
 _TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours at distance 1 to guess from
 _HYBRID_POOL = 50  # candidates taken from each of the lexical and the vector rankings
 _Posting = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -197,6 +198,9 @@ class SearchIndex:
         """Best articles for a query, highest score first; `categories` restricts to those (already
         expanded to the subtree by the caller). With an embedder and stored vectors, hybrid ranking."""
         config = config or SearchConfig()
+        if not isinstance(query, str):
+            raise SearchInputError(f"query: expected a string, got {type(query).__name__}")
+        query = query[:MAX_QUERY_CHARS]
         if limit < 1:
             raise SearchInputError("limit: must be at least 1")
         if language is not None and language not in LANGUAGES:

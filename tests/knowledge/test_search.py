@@ -125,12 +125,15 @@ def test_bad_query_options_rejected(index):
         index.search("refund", language="de")
     with pytest.raises(SearchInputError, match="categories"):
         index.search("refund", categories="billing")
+    with pytest.raises(SearchInputError, match="query"):
+        index.search(None)
 
 
 def test_empty_index_and_empty_query(index):
     assert SearchIndex.build([]).search("refund") == []
     assert index.search("") == []
     assert index.search("😀😀") == []
+    assert index.search("refund " * 10_000)[0].doc_id == "refund"
 
 
 class KeywordEmbedder:
