@@ -313,7 +313,7 @@ def history(ticket_id: int, session: SessionDep, actor: CurrentActor) -> list[Ev
     return [EventOut.model_validate(e, from_attributes=True) for e in access.history_of(session, ticket)]
 
 
-@router.post("/{ticket_id}/status-link", status_code=201)
+@router.get("/{ticket_id}/status-link")
 def status_link(
     ticket_id: int, session: SessionDep, actor: CurrentActor, runtime: RuntimeDep
 ) -> StatusLinkOut:

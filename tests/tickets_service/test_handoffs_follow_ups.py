@@ -90,7 +90,7 @@ def test_a_repeat_complainant_gets_a_follow_up_an_ordinary_customer_does_not(des
 
 def test_status_link_shows_only_status_and_estimate(desk, client):
     ticket = desk.ticket(type="repair")
-    link = desk.call("POST", f"/tickets/{ticket['id']}/status-link").json()
+    link = desk.call("GET", f"/tickets/{ticket['id']}/status-link").json()
     assert link["url"].endswith(f"/api/v1/ticket-status/{link['token']}")
     seen = client.get(f"/api/v1/ticket-status/{link['token']}")
     assert seen.status_code == 200
