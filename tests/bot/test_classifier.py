@@ -2,6 +2,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kefu.bot.classifier import (
     TOP_K,
@@ -137,3 +139,12 @@ def test_embedding_features_are_used_when_given(examples):
     calls = embedder.calls
     assert classifier.predict("where is my shoes").intent == "track_delivery"
     assert embedder.calls == calls + 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_a_bounded_prediction(trained, text):
+    prediction = trained.predict(text)
+    assert 0.0 <= prediction.confidence <= 1.0
+    assert prediction.out_of_scope == (prediction.confidence < trained.threshold)
+    assert prediction.intent in trained.intents
