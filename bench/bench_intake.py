@@ -108,7 +108,7 @@ async def _customer(
     except (OSError, websockets.ConnectionClosed):
         load.errors += 1
         if not warmed:
-            ready.abort()  # a customer that never warmed up must not keep the others waiting forever
+            await ready.abort()  # a customer that never warmed up must not keep the others waiting forever
 
 
 async def _send(

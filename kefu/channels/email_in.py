@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.channels.actions import Inbound, do_ingest_message, do_record_thread, thread_for
+from kefu.channels.actions import Inbound, check_inbound, do_ingest_message, do_record_thread, thread_for
+from kefu.channels.attachments import do_store_attachment
 from kefu.channels.email_parse import ParsedMail, Unreadable, parse_mail
+from kefu.channels.files import safe_filename
 from kefu.channels.kinds import Channel, ConversationStatus
 from kefu.channels.models import Conversation, QuarantinedMail
 from kefu.core import clock
+from kefu.core.errors import KefuError
 from kefu.core.events import Event, send_event_on_commit
 from kefu.customers.actions import resolve_customer
 from kefu.customers.identity import Identity, InvalidIdentity, normalise_email
@@ -35,7 +39,7 @@ class MailOutcome:
 
 
 def do_receive_mail(
-    session: Session, raw: bytes, *, envelope_sender: str | None, rules: TierRules
+    session: Session, raw: bytes, *, envelope_sender: str | None, rules: TierRules, attachments_dir: Path
 ) -> MailOutcome:
     """Ingest one inbound mail; whatever cannot become a customer message is kept in quarantine."""
     try:
@@ -54,12 +58,26 @@ def do_receive_mail(
         channel=Channel.email,
         external_id=mail.message_id,
         identities=(sender,),
-        body=mail.text,
+        body=mail.text or "[" + ", ".join(safe_filename(f.filename) for f in mail.files) + "]",
         customer_name=mail.from_name,
         subject=mail.subject,
         body_html=mail.html,
     )
+    try:
+        check_inbound(inbound)
+    except KefuError as exc:  # e.g. a body over the limit: kept whole, with the reason
+        return _quarantine(session, raw, mail.from_address, exc.message)
     result = do_ingest_message(session, inbound, rules=rules, conversation=thread, continue_open=False)
+    if not result.duplicate:
+        for file in mail.files:
+            do_store_attachment(
+                session,
+                root=attachments_dir,
+                message_id=result.message.id,
+                data=file.data,
+                filename=file.filename,
+                content_type=file.content_type,
+            )
     do_record_thread(
         session,
         channel=Channel.email,

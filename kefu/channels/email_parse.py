@@ -35,6 +35,13 @@ class Unreadable(ValueError):
 
 
 @dataclass(frozen=True)
+class MailFile:
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ParsedMail:
     message_id: str  # without angle brackets; a digest of the raw mail when the sender gave none
     references: tuple[str, ...]  # In-Reply-To first, then References newest first
@@ -45,6 +52,7 @@ class ParsedMail:
     html: str | None  # sanitised
     auto_reason: str | None  # why this is an auto-reply or bounce; None for a person's mail
     defects: tuple[str, ...] = field(default=())
+    files: tuple[MailFile, ...] = field(default=())
 
 
 def parse_mail(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
@@ -57,9 +65,9 @@ def parse_mail(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
     from_name, from_address = _sender(message, defects)
     if not from_address:
         raise Unreadable("no sender address in From")
-    text, html = _bodies(message, defects)
-    if not text.strip() and not html:
-        raise Unreadable("no readable text or HTML part")
+    text, html, files = _bodies(message, defects)
+    if not text.strip() and not html and not files:
+        raise Unreadable("no readable text, HTML or attachment")
     own_ids = _ids(_header(message, "Message-ID", defects))
     return ParsedMail(
         message_id=own_ids[0] if own_ids else f"sha256-{hashlib.sha256(raw).hexdigest()[:40]}@kefu.invalid",
@@ -71,6 +79,7 @@ def parse_mail(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
         html=html,
         auto_reason=auto_reply_reason(message, from_address, envelope_sender),
         defects=tuple(defects),
+        files=tuple(files),
     )
 
 
@@ -125,21 +134,26 @@ def _references(message: Message, defects: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ordered))
 
 
-def _bodies(message: Message, defects: list[str]) -> tuple[str, str | None]:
-    """The first text/plain and text/html parts that are not attachments, decoded and sanitised."""
+def _bodies(message: Message, defects: list[str]) -> tuple[str, str | None, list[MailFile]]:
+    """The first text/plain and text/html parts that are not attachments (decoded, sanitised), and files."""
     plain: str | None = None
     html: str | None = None
+    files: list[MailFile] = []
     for part in message.walk():
-        if part.is_multipart() or part.get_content_disposition() == "attachment":
+        if part.is_multipart():
             continue
         kind = part.get_content_type()
-        if kind == "text/plain" and plain is None:
+        if part.get_content_disposition() == "attachment" or not kind.startswith("text/"):
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and payload:
+                files.append(MailFile(part.get_filename(), kind, payload))
+        elif kind == "text/plain" and plain is None:
             plain = decode_part(part, defects)
         elif kind == "text/html" and html is None:
             html = nh3.clean(decode_part(part, defects))
     if plain is None and html is not None:
         plain = html_to_text(html)
-    return (plain or "").strip(), html
+    return (plain or "").strip(), html, files
 
 
 def decode_part(part: Message, defects: list[str]) -> str:

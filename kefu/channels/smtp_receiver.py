@@ -12,6 +12,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from kefu.channels.attachments import attachments_root
 from kefu.channels.email_in import do_receive_mail
 from kefu.channels.settings import ChannelSettings
 from kefu.core.runtime import Runtime
@@ -36,7 +37,13 @@ class InboundMailHandler:
 
     def _store(self, raw: bytes, envelope_sender: str | None) -> None:
         with self.runtime.write_sessions() as session, session.begin():
-            do_receive_mail(session, raw, envelope_sender=envelope_sender, rules=self.rules)
+            do_receive_mail(
+                session,
+                raw,
+                envelope_sender=envelope_sender,
+                rules=self.rules,
+                attachments_dir=attachments_root(self.runtime.settings.data_dir),
+            )
 
 
 def start_smtp_receiver(runtime: Runtime, settings: ChannelSettings, rules: TierRules) -> Controller:

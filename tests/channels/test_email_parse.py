@@ -85,7 +85,7 @@ def test_bounces_are_recognised() -> None:
     ("raw", "reason"),
     [
         (b"Subject: no sender\r\n\r\nhello", "no sender"),
-        (b"From: a@b.cn\r\nContent-Type: image/png\r\n\r\n\x89PNG", "no readable text"),
+        (b"From: a@b.cn\r\nContent-Type: text/plain\r\n\r\n  \r\n", "no readable text"),
     ],
 )
 def test_unreadable_mail_says_why(raw: bytes, reason: str) -> None:
@@ -119,3 +119,8 @@ def test_rendered_reply_threads_and_cannot_be_injected() -> None:
 def test_reply_subject_is_not_prefixed_twice() -> None:
     once = reply_subject("Re: hello [#abcdefghijklmnop]", "abcdefghijklmnop")
     assert once == "Re: hello [#abcdefghijklmnop]"
+
+
+def test_a_bare_image_is_an_attachment_not_unreadable() -> None:
+    mail = parse_mail(b"From: a@b.cn\r\nContent-Type: image/png\r\n\r\n\x89PNG")
+    assert mail.text == "" and [(f.content_type, f.data) for f in mail.files] == [("image/png", b"\x89PNG")]

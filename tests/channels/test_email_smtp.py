@@ -14,8 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from kefu.access.roles import Role
 from kefu.channels.email_out import Relay, deliver_outbox, do_reply_by_email
-from kefu.channels.models import Conversation, EmailOutbox, Message, QuarantinedMail
+from kefu.channels.models import Attachment, Conversation, EmailOutbox, Message, QuarantinedMail
 from kefu.channels.settings import ChannelSettings
 from kefu.channels.smtp_receiver import start_smtp_receiver
 from kefu.core.runtime import Runtime
@@ -164,3 +165,35 @@ def test_oversized_mail_is_refused_with_the_limit(receiver: int) -> None:
     with pytest.raises(smtplib.SMTPException) as caught:
         _send(receiver, _mail("big@example.com", "x" * 300_000))
     assert "552" in str(caught.value) or "too" in str(caught.value).lower()
+
+
+def test_attachments_are_stored_and_served_only_as_downloads(
+    client, factory, runtime: Runtime, receiver: int
+) -> None:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"], mail["Message-ID"] = (
+        "li@example.com",
+        SUPPORT,
+        "截图",
+        "<f1@x.cn>",
+    )
+    mail.set_content("见附件")
+    mail.add_attachment(b"<svg onload='alert(1)'/>", maintype="image", subtype="svg+xml", filename="../x.svg")
+    mail.add_attachment(b"\x89PNG fake", maintype="image", subtype="png", filename="发票.png")
+    _send(receiver, mail.as_bytes())
+    with runtime.sessions() as session:
+        stored = {a.filename: a.public_id for a in session.scalars(select(Attachment))}
+    assert set(stored) == {"x.svg", "发票.png"} and all(len(p) >= 22 for p in stored.values())
+    headers = factory.auth(factory.user(Role.supervisor))
+    svg = client.get(f"/api/v1/attachments/{stored['x.svg']}", headers=headers)
+    assert svg.status_code == 200 and svg.content == b"<svg onload='alert(1)'/>"
+    assert svg.headers["content-type"] == "application/octet-stream"
+    assert svg.headers["x-content-type-options"] == "nosniff"
+    assert svg.headers["content-disposition"].startswith("attachment;")
+    png = client.get(f"/api/v1/attachments/{stored['发票.png']}", headers=headers)
+    assert (
+        png.headers["content-type"] == "image/png"
+        and "%E5%8F%91%E7%A5%A8.png" in png.headers["content-disposition"]
+    )
+    agent = factory.auth(factory.user(Role.agent))
+    assert client.get(f"/api/v1/attachments/{stored['x.svg']}", headers=agent).status_code == 404

@@ -1,5 +1,5 @@
 """omnichannel intake: customer merges, channel threads, voice calls, quarantined mail, e-mail outbox,
-webhook deliveries
+webhook deliveries, attachments
 
 Revision ID: 0003_intake
 Revises: 0001
@@ -124,9 +124,27 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_webhook_deliveries_message_id"), "webhook_deliveries", ["message_id"])
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"])
+    op.create_table(
+        "attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("public_id", sa.String(length=32), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        _utc("created_at"),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_attachments_message_id_messages")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_attachments_public_id")),
+    )
+    op.create_index(op.f("ix_attachments_message_id"), "attachments", ["message_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("attachments")
     op.drop_table("webhook_deliveries")
     op.drop_table("email_outbox")
     op.drop_table("quarantined_mail")
