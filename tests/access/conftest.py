@@ -29,6 +29,7 @@ class World:
     users: dict[Role, User]  # agent and team_lead in team A; the others centre-wide
     other_agent: User  # team B
     target: User  # an agent in team A whose permissions get changed
+    tickets: dict[int, int]  # customer id -> the id of that customer's ticket
     mine: int  # a customer with a ticket assigned to users[agent] in team A
     mine2: int
     theirs: int  # a customer with a ticket assigned to other_agent in team B
@@ -46,25 +47,29 @@ class World:
         return False  # QA sees only what was sampled to them (nothing yet); trainers no customers
 
 
-def _customer(session, name: str, assignee: User, team: Team, phone: str = "", email: str = "") -> int:
+def _customer(
+    session, name: str, assignee: User, team: Team, phone: str = "", email: str = "", tickets=None
+) -> int:
     now = clock.now()
     customer = Customer(name=name, created_at=now)
     session.add(customer)
     session.flush()
-    session.add(
-        Ticket(
-            public_id=public_id(),
-            type="inquiry",
-            status="open",
-            customer_id=customer.id,
-            channel="webchat",
-            subject="where is my parcel",
-            assignee_id=assignee.id,
-            team_id=team.id,
-            created_at=now,
-            updated_at=now,
-        )
+    ticket = Ticket(
+        public_id=public_id(),
+        type="inquiry",
+        status="open",
+        customer_id=customer.id,
+        channel="webchat",
+        subject="where is my parcel",
+        assignee_id=assignee.id,
+        team_id=team.id,
+        created_at=now,
+        updated_at=now,
     )
+    session.add(ticket)
+    session.flush()
+    if tickets is not None:
+        tickets[customer.id] = ticket.id
     for kind, value in (("phone", phone), ("email", email)):
         if value:
             session.add(CustomerIdentity(customer_id=customer.id, kind=kind, value=value, created_at=now))
@@ -97,11 +102,14 @@ def make_world(runtime) -> World:
         requester = person(Role.admin)
         token, _raw = do_create_api_token(session, user_id=target.id, name="crm", scopes=["customers:read"])
         n = team_a.id  # identities are unique across customers, so each centre gets its own
+        tickets: dict[int, int] = {}
         mine = _customer(
-            session, "Mine", users[Role.agent], team_a, f"+86138{n:08d}", f"zhang.wei{n}@example.com"
+            session, "Mine", users[Role.agent], team_a, f"+86138{n:08d}", f"zhang.wei{n}@example.com", tickets
         )
         mine2 = _customer(session, "Mine too", users[Role.agent], team_a)
-        theirs = _customer(session, "Theirs", other_agent, team_b, f"+86139{n:08d}", f"li.na{n}@example.org")
+        theirs = _customer(
+            session, "Theirs", other_agent, team_b, f"+86139{n:08d}", f"li.na{n}@example.org", tickets
+        )
         merge_mine = do_merge_customers(
             session,
             source_id=_customer(session, "Old", users[Role.agent], team_a),
@@ -128,6 +136,7 @@ def make_world(runtime) -> World:
         users,
         other_agent,
         target,
+        tickets,
         mine,
         mine2,
         theirs,
