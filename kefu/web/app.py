@@ -11,13 +11,14 @@ from kefu import __version__
 from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
 from kefu.channels import api as channels_api
-from kefu.channels import conversations_api, voice_api, webchat
+from kefu.channels import attachments_api, conversations_api, voice_api, webchat
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
 from kefu.routing import api as routing_api
 from kefu.routing.leader import RoutingLeader
+from kefu.surveys import api as surveys_api
 from kefu.tickets import api as tickets_api
 from kefu.tickets.sweeper import SlaSweeper
 from kefu.web import health
@@ -41,6 +42,7 @@ def api_router() -> APIRouter:
     router.include_router(routing_api.router)
     router.include_router(voice_api.router)
     router.include_router(conversations_api.router)
+    router.include_router(attachments_api.router)
     router.include_router(
         tickets_api.router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
     )
@@ -48,6 +50,8 @@ def api_router() -> APIRouter:
         tickets_api.follow_up_router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
     )
     router.include_router(tickets_api.status_router)
+    router.include_router(tickets_api.reports_router)
+    router.include_router(surveys_api.router)
     return router
 
 
