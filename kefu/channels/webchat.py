@@ -4,7 +4,8 @@ Frames are JSON. The client sends `{"type": "message", "client_id", "body"}` and
 `{"type": "ack", "client_id", "message_id", "conversation_id"}` only after the message is committed;
 sending the same client_id again (after a reconnect) is acknowledged with the stored message, never stored
 twice. `{"type": "resume", "after": <message id>}` replays what the visitor missed; agents' replies are
-pushed as `{"type": "message", …}` frames. A greeting frame is sent on connect.
+pushed as `{"type": "message", …}` frames. A greeting frame is sent on connect. `{"type": "typing"}` goes
+both ways as a notice. The widget script is served at `/webchat.js`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 
 from kefu.channels.actions import Inbound, open_conversation
@@ -39,6 +41,10 @@ MAX_CLIENT_ID = 64
 RESUME_LIMIT = 500
 CLOSE_BAD_REQUEST, CLOSE_UNAUTHENTICATED = 4400, 4401
 Outbox = asyncio.Queue[dict[str, Any]]
+# Typing notices are not stored: published straight to the bus by either side. An agent console publishes
+# {"conversation_id", "sender": "agent"} with this type to show "typing…" in the visitor's widget.
+TYPING_EVENT = "conversation.typing"
+WIDGET = Path(__file__).parent / "static" / "webchat.js"
 
 
 def visitor_identities(settings: ChannelSettings, params: dict[str, str]) -> tuple[Identity, ...]:
@@ -78,17 +84,28 @@ class WebchatHub:
     def _on_event(self, event: Event) -> None:
         # Called on the publishing thread (a request's, the writer's, or the Redis listener's).
         payload = event.payload
-        if event.type != "message.created" or payload.get("sender") == Sender.customer.value:
+        if payload.get("sender") == Sender.customer.value:
             return
-        frame = {
-            "type": "message",
-            "message_id": payload["message_id"],
-            "sender": payload["sender"],
-            "body": payload.get("body", ""),
-            "created_at": payload.get("created_at"),
-        }
-        for outbox in list(self._outboxes.get(payload.get("conversation_id", -1), ())):
+        if event.type == TYPING_EVENT:
+            self._push(
+                payload.get("conversation_id", -1), {"type": "typing", "sender": payload.get("sender")}
+            )
+        elif event.type == "message.created":
+            self._push(payload["conversation_id"], _message_frame(payload))
+
+    def _push(self, conversation_id: int, frame: dict[str, Any]) -> None:
+        for outbox in list(self._outboxes.get(conversation_id, ())):
             self._loop.call_soon_threadsafe(outbox.put_nowait, frame)
+
+
+def _message_frame(payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "message_id": payload["message_id"],
+        "sender": payload["sender"],
+        "body": payload.get("body", ""),
+        "created_at": payload.get("created_at"),
+    }
 
 
 def _hub(websocket: WebSocket) -> WebchatHub:
@@ -96,6 +113,16 @@ def _hub(websocket: WebSocket) -> WebchatHub:
     if not hasattr(state, "webchat_hub"):
         state.webchat_hub = WebchatHub(state.runtime, get_tier_rules(websocket))
     return state.webchat_hub
+
+
+@router.get("/webchat.js", include_in_schema=False)
+def widget_script() -> Response:
+    """The embeddable widget: one script tag, plain JavaScript, no build step."""
+    return Response(
+        WIDGET.read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.websocket("/ws/webchat")
@@ -156,8 +183,19 @@ class ChatSession:
             self._message(frame)
         elif kind == "resume":
             self._spawn(self._resume(frame))
+        elif kind == "typing":
+            self._typing()
         else:
-            self.outbox.put_nowait(_error(None, "invalid_input", "type: expected message or resume"))
+            self.outbox.put_nowait(_error(None, "invalid_input", "type: expected message, resume or typing"))
+
+    def _typing(self) -> None:
+        """Tell the agent console; not stored, so it goes straight to the bus (no transaction to wait for)."""
+        if self.conversation_id is not None:
+            self.hub.runtime.bus.publish(
+                Event(
+                    TYPING_EVENT, {"conversation_id": self.conversation_id, "sender": Sender.customer.value}
+                )
+            )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         # Each submission waits for its batch's commit on its own, so a busy visitor is not serialised.

@@ -12,6 +12,8 @@ from kefu.channels.kinds import Sender
 from kefu.channels.models import Conversation, Message
 from kefu.channels.settings import ChannelSettings
 from kefu.channels.signing import sign_value
+from kefu.channels.webchat import TYPING_EVENT
+from kefu.core.events import Event
 from kefu.core.runtime import Runtime
 from kefu.customers.models import CustomerIdentity
 
@@ -113,3 +115,33 @@ def test_bad_frames_get_errors_not_disconnects(chat: TestClient, runtime: Runtim
         ws.send_json({"type": "message", "client_id": "ok", "body": "still here"})
         assert ws.receive_json()["type"] == "ack"
     assert _count(runtime) == 1
+
+
+def test_widget_script_is_served_as_plain_javascript(chat: TestClient) -> None:
+    response = chat.get("/webchat.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    script = response.text
+    assert "/ws/webchat" in script and "textContent" in script and "innerHTML" not in script
+
+
+def test_typing_notices_go_both_ways(chat: TestClient, runtime: Runtime) -> None:
+    seen: list[Event] = []
+    runtime.bus.subscribe(seen.append)
+    with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c1", "body": "hi"})
+        conversation = ws.receive_json()
+        ws.send_json({"type": "typing"})
+        runtime.bus.publish(
+            Event(TYPING_EVENT, {"conversation_id": _conversation_id(runtime), "sender": "agent"})
+        )
+        assert ws.receive_json() == {"type": "typing", "sender": "agent"}
+    assert conversation["type"] == "ack"
+    assert sorted(e.payload["sender"] for e in seen if e.type == TYPING_EVENT) == ["agent", "customer"]
+
+
+def _conversation_id(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return session.scalar(select(Conversation.id))
