@@ -134,6 +134,8 @@ def test_typing_notices_go_both_ways(chat: TestClient, runtime: Runtime) -> None
         ws.send_json({"type": "message", "client_id": "c1", "body": "hi"})
         conversation = ws.receive_json()
         ws.send_json({"type": "typing"})
+        ws.send_json({"type": "resume", "after": 10**9})  # answered after the typing frame was handled
+        assert ws.receive_json()["type"] == "history"
         runtime.bus.publish(
             Event(TYPING_EVENT, {"conversation_id": _conversation_id(runtime), "sender": "agent"})
         )
