@@ -117,3 +117,29 @@ def test_unmasking_reveals_and_is_audited(client, world, as_user, runtime):
     assert [(e.object_id, sorted(e.details["kinds"])) for e in entries] == [
         (str(world.mine), ["email", "phone"])
     ]
+
+
+def test_concurrent_appends_keep_one_chain(runtime):
+    """Each append reads the last hash; concurrent transactions must queue, never fork the chain."""
+    import threading
+
+    import pytest
+
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has a single writer; the advisory lock matters on PostgreSQL")
+    barrier = threading.Barrier(4)
+
+    def writer(n):
+        barrier.wait()
+        for i in range(5):
+            with runtime.sessions() as session, session.begin():
+                do_audit(session, "test.concurrent", details={"writer": n, "i": i})
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with runtime.sessions() as session:
+        report = verify_chain(session)
+    assert report.intact and report.checked == 20

@@ -186,3 +186,23 @@ def test_team_leads_list_their_team(client, world, as_user):
     listed = {u["id"] for u in client.get("/api/v1/users", params={"limit": 200}).json()}
     assert world.users[Role.agent].id in listed and world.target.id in listed
     assert world.other_agent.id not in listed and world.users[Role.admin].id not in listed
+
+
+def test_an_unknown_user_costs_the_same_password_check_as_a_known_one(client, factory, monkeypatch):
+    """Timing is equalised by doing the same argon2 verification on both paths (no timing assertion)."""
+    from kefu.access import passwords
+
+    user = factory.user(Role.agent)
+    hashes = []
+    real = passwords.HASHER
+
+    class Spy:
+        def verify(self, password_hash, password):
+            hashes.append(password_hash)
+            return real.verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "HASHER", Spy())
+    sign_in(client, user.username, "wrong guess")
+    sign_in(client, "nobody-at-all", "wrong guess")
+    assert len(hashes) == 2
+    assert all(h.startswith("$argon2id$v=19$m=19456,t=2") for h in hashes)
