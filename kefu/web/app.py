@@ -11,7 +11,7 @@ from kefu import __version__
 from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
 from kefu.channels import api as channels_api
-from kefu.channels import attachments_api, conversations_api, voice_api, webchat
+from kefu.channels import attachments_api, conversations_api, voice_api, webchat, webchat_uploads
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
@@ -43,6 +43,7 @@ def api_router() -> APIRouter:
     router.include_router(voice_api.router)
     router.include_router(conversations_api.router)
     router.include_router(attachments_api.router)
+    router.include_router(webchat_uploads.router)
     router.include_router(
         tickets_api.router, dependencies=[require_by_method(P.tickets_read, P.tickets_write)]
     )

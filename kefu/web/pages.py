@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from kefu.web.console import live, sign_in, supervisor, workspace
+from kefu.web.console import live, sign_in, supervisor, workforce, workspace
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -20,6 +20,7 @@ def pages_router() -> APIRouter:
     router.include_router(workspace.router)
     router.include_router(supervisor.router)
     router.include_router(live.router)
+    router.include_router(workforce.router)
     return router
 
 

@@ -23,6 +23,8 @@ def page(chromium, centre) -> Iterator[object]:
     tab.errors = []
     tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
     tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+    # A Content-Security-Policy violation is reported on the console as an error.
+    tab.on("console", lambda message: message.type == "error" and tab.errors.append(message.text))
     yield tab
     context.close()
 
@@ -97,6 +99,7 @@ def test_supervisor_wallboard_updates_when_a_contact_queues(page, centre, screen
     page.goto(f"{centre.url}/console/wallboard")
     cell = page.locator(f'tr[data-queue="{centre.queue_id}"] [data-figure="waiting"]')
     before = int(cell.inner_text())
+    expect(page.locator("#wallboard-chart canvas")).to_have_count(1)  # ECharts drew under the CSP
     page.screenshot(path=str(screenshots / "wallboard.png"), full_page=True)
     # Queued through the server's own API (as the browser's session, with its CSRF token), so the
     # server's event reaches the page over /ws/console; polling would catch it too, only later.

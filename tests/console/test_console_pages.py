@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import timedelta
 
@@ -133,6 +135,7 @@ def test_pages_carry_a_csp_that_forbids_inline_script(client):
         assert "script-src 'self'" in headers["content-security-policy"], path
         assert "unsafe-inline" not in headers["content-security-policy"]
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "style-src-attr" not in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"]
 
@@ -199,6 +202,10 @@ def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk
     assert figure("ewt") == "–"  # routing knows of no agent serving this queue
     assert figure("service_level") == "20%"  # answered within 30 s: 1 / 5
     assert "1m" in figure("longest_wait") or "2m" in figure("longest_wait")
+    wallboard_csp = client.get("/console/wallboard").headers["content-security-policy"]
+    assert "style-src-attr 'unsafe-inline'" in wallboard_csp and "script-src 'self';" in wallboard_csp
+    chart = json.loads(html.unescape(re.search(r'data-chart="([^"]*)"', page).group(1)))
+    assert chart["hours"][-1] == "09" and sum(chart["offered"]) == 5 and sum(chart["answered"]) == 2
     panel = client.get("/console/wallboard/panel")
     assert panel.text.lstrip().startswith('<section id="wallboard"')
 

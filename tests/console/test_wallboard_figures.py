@@ -11,7 +11,7 @@ from kefu.core.errors import NotFound
 from kefu.routing.errors import CapacityError, InvalidFieldError, TransitionError
 from kefu.routing.state import Presence
 from kefu.web.console.presence import PresenceView, parse_choice, refusal
-from kefu.web.console.wallboard import meets_requirements, queue_figures, start_of_day
+from kefu.web.console.wallboard import hourly_volume, meets_requirements, queue_figures, start_of_day
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -89,3 +89,19 @@ def test_each_routing_refusal_has_its_own_explanation():
         refusal(NotFound("agent 7 not found")),
     }
     assert len(reasons) == 4
+
+
+def test_hourly_volume_counts_by_the_centre_local_hour_up_to_now():
+    at = lambda h, m=0: datetime(2026, 3, 1, 16, 0, tzinfo=UTC) + timedelta(hours=h, minutes=m)  # noqa: E731
+    contacts = [
+        ContactRecord(queued_at=at(0, 5), answered_at=at(0, 6), ended_at=None, abandoned=False),
+        ContactRecord(queued_at=at(0, 50), answered_at=None, ended_at=None, abandoned=True),
+        ContactRecord(queued_at=at(8, 59), answered_at=at(9, 1), ended_at=None, abandoned=False),
+        ContactRecord(queued_at=None, answered_at=None, ended_at=None, abandoned=False),  # the bot kept it
+    ]
+    volume = hourly_volume(contacts, "Asia/Shanghai", until=NOW)  # 09:00 in Shanghai
+    assert volume.hours == list(range(10))
+    assert volume.offered == [2, 0, 0, 0, 0, 0, 0, 0, 1, 0]
+    assert volume.answered == [1, 0, 0, 0, 0, 0, 0, 0, 1, 0]
+    with pytest.raises(ValueError, match="until"):
+        hourly_volume(contacts, "UTC", until=datetime(2026, 3, 2))

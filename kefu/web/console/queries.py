@@ -8,6 +8,7 @@ row scope; the caller checks the permission. Presence is the signed-in agent's o
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -20,7 +21,13 @@ from kefu.routing.access import queue_statuses
 from kefu.routing.models import AgentPresence, AgentSkill, Queue, QueueEntry, Skill
 from kefu.routing.state import Presence
 from kefu.web.console.presence import OFFLINE, PresenceView
-from kefu.web.console.wallboard import QueueFigures, meets_requirements, queue_figures
+from kefu.web.console.wallboard import (
+    HourlyVolume,
+    QueueFigures,
+    hourly_volume,
+    meets_requirements,
+    queue_figures,
+)
 
 
 def _record(row: Conversation) -> ContactRecord:
@@ -32,13 +39,27 @@ def _record(row: Conversation) -> ContactRecord:
     )
 
 
-def wallboard_figures(session: Session, *, since: datetime, now: datetime) -> list[QueueFigures]:
+@dataclass(frozen=True)
+class Wallboard:
+    queues: list[QueueFigures]
+    hourly: HourlyVolume
+
+
+def wallboard(session: Session, *, since: datetime, now: datetime, timezone: str) -> Wallboard:
     """Per queue: today's offered/answered/abandoned contacts since `since` (conversations table), and
-    what routing says now: who waits, for how long, and the estimated wait for a contact joining."""
+    what routing says now: who waits, for how long, and the estimated wait for a contact joining; and the
+    centre's contacts per hour today."""
     today: dict[int, list[ContactRecord]] = defaultdict(list)
     entered = select(Conversation).where(Conversation.queue_id.is_not(None), Conversation.queued_at >= since)
     for row in session.scalars(entered):
         today[row.queue_id].append(_record(row))  # type: ignore[index]
+    everyone = [record for records in today.values() for record in records]
+    return Wallboard(_queue_figures(session, today, now), hourly_volume(everyone, timezone, now))
+
+
+def _queue_figures(
+    session: Session, today: dict[int, list[ContactRecord]], now: datetime
+) -> list[QueueFigures]:
     live = {status.code: status for status in queue_statuses(session, now)}
     figures = []
     for queue in session.scalars(select(Queue).order_by(Queue.id)):

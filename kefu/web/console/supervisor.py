@@ -8,8 +8,9 @@ from fastapi.responses import HTMLResponse
 from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.web.console.page import Page, PageDep, sign_in_redirect
-from kefu.web.console.queries import wallboard_figures
+from kefu.web.console.queries import wallboard
 from kefu.web.console.wallboard import start_of_day
+from kefu.web.security_headers import CHART_CONTENT_SECURITY_POLICY
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 # Seconds between refreshes: the figures move by the minute; a busy wallboard costs one query pair a poll.
@@ -18,8 +19,15 @@ REFRESH_SECONDS = 5
 
 def _figures(page: Page) -> dict[str, object]:
     now = clock.now()
-    since = start_of_day(now, page.request.app.state.runtime.settings.timezone)
-    return {"queues": wallboard_figures(page.session, since=since, now=now), "refresh": REFRESH_SECONDS}
+    timezone = page.request.app.state.runtime.settings.timezone
+    board = wallboard(page.session, since=start_of_day(now, timezone), now=now, timezone=timezone)
+    hourly = board.hourly
+    chart = {
+        "hours": [f"{h:02d}" for h in hourly.hours],
+        "offered": hourly.offered,
+        "answered": hourly.answered,
+    }
+    return {"queues": board.queues, "chart": chart, "refresh": REFRESH_SECONDS}
 
 
 @router.get("/wallboard", response_class=HTMLResponse)
@@ -28,7 +36,9 @@ def get_wallboard(page: PageDep) -> Response:
         return sign_in_redirect(page.request)
     if not page.can(Permission.reports_read):
         return page.forbidden()
-    return page.render("wallboard.html", **_figures(page))
+    response = page.render("wallboard.html", **_figures(page))
+    response.headers["Content-Security-Policy"] = CHART_CONTENT_SECURITY_POLICY
+    return response
 
 
 @router.get("/wallboard/panel", response_class=HTMLResponse)

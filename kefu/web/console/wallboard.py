@@ -84,3 +84,27 @@ def meets_requirements(required: Sequence[dict[str, object]], levels: dict[str, 
         if levels.get(skill, 0) < minimum:
             return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyVolume:
+    hours: list[int]  # 0..23, local to the centre
+    offered: list[int]
+    answered: list[int]
+
+
+def hourly_volume(contacts: Sequence[ContactRecord], timezone: str, until: datetime) -> HourlyVolume:
+    """Today's offered and answered contacts per hour of entering the queue, up to `until`'s hour."""
+    if until.tzinfo is None:
+        raise ValueError("until: must be timezone-aware")
+    zone = ZoneInfo(timezone)
+    hours = list(range(until.astimezone(zone).hour + 1))
+    offered, answered = [0] * len(hours), [0] * len(hours)
+    for contact in contacts:
+        if contact.queued_at is None:
+            continue
+        hour = contact.queued_at.astimezone(zone).hour
+        if hour < len(hours):
+            offered[hour] += 1
+            answered[hour] += contact.answered
+    return HourlyVolume(hours, offered, answered)
