@@ -22,6 +22,9 @@ class ChannelSettings(BaseSettings):
     smtp_relay_host: str = Field(default="127.0.0.1", description="where outbound mail is handed over")
     smtp_relay_port: int = 25
     max_mail_bytes: int = Field(default=25 * 1024 * 1024, description="larger inbound mail is refused (552)")
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, description="largest file a chat visitor may send"
+    )
     webchat_sites: dict[str, str] = Field(
         default_factory=dict, description="site key → secret that signs logged-in customers' identities"
     )

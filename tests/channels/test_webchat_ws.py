@@ -9,7 +9,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from kefu.channels.actions import do_add_message
 from kefu.channels.kinds import Sender
-from kefu.channels.models import Conversation, Message
+from kefu.channels.models import Attachment, Conversation, Message
 from kefu.channels.settings import ChannelSettings
 from kefu.channels.signing import sign_value
 from kefu.channels.webchat import TYPING_EVENT
@@ -147,3 +147,44 @@ def test_typing_notices_go_both_ways(chat: TestClient, runtime: Runtime) -> None
 def _conversation_id(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         return session.scalar(select(Conversation.id))
+
+
+def test_visitor_uploads_an_image_once_and_it_joins_the_chat(chat: TestClient, runtime: Runtime) -> None:
+    url = f"/api/v1/webchat/uploads?visitor={VISITOR}&client_id=f1"
+    files = {"file": ("../截图.png", b"\x89PNG\r\n\x1a\n fake image", "image/png")}
+    first = chat.post(url, files=files)
+    assert first.status_code == 201, first.text
+    again = chat.post(url, files=files)
+    assert again.status_code == 200 and again.json()["message_id"] == first.json()["message_id"]
+    with runtime.sessions() as session:
+        [attachment] = session.scalars(select(Attachment)).all()
+        assert (attachment.filename, attachment.content_type) == ("截图.png", "image/png")
+        assert session.get(Message, attachment.message_id).body == "[截图.png]"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kind", "status"),
+    [
+        ("x.svg", b"<svg onload=alert(1)>", "image/svg+xml", 415),
+        ("x.html", b"<script>", "text/html", 415),
+        ("big.png", b"x" * 2049, "image/png", 413),
+        ("empty.png", b"", "image/png", 422),
+    ],
+)
+def test_uploads_outside_the_limits_are_refused(
+    chat: TestClient, name: str, data: bytes, kind: str, status: int
+) -> None:
+    chat.app.state.channel_settings = ChannelSettings(max_upload_bytes=2048)
+    response = chat.post(
+        f"/api/v1/webchat/uploads?visitor={VISITOR}&client_id=f1", files={"file": (name, data, kind)}
+    )
+    assert response.status_code == status
+    assert response.json()["fields"][0]["field"] == "file"
+    if status == 413:
+        assert "2048 bytes" in response.json()["message"]
+
+
+def test_upload_with_a_forged_customer_signature_is_refused(chat: TestClient) -> None:
+    url = f"/api/v1/webchat/uploads?site=shop&visitor={VISITOR}&customer=member-7&sig=forged&client_id=f1"
+    response = chat.post(url, files={"file": ("a.png", b"\x89PNG", "image/png")})
+    assert response.status_code == 401

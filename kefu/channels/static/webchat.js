@@ -11,6 +11,7 @@
   var T = zh
     ? { title: "在线客服", placeholder: "请输入消息…", send: "发送", offline: "连接中断，正在重连…", typing: "对方正在输入…" }
     : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Reconnecting…", typing: "Typing…" };
+  var http = new URL(script.src).origin;
   var store = window.localStorage;
   var KEY = "kefu.webchat." + (script.dataset.site || "default");
   var state = JSON.parse(store.getItem(KEY) || "null") || { visitor: newId(), lastId: 0, unacked: {} };
@@ -43,6 +44,11 @@
   input.setAttribute("style", "flex:1;border:0;padding:8px");
   var button = document.createElement("button");
   button.textContent = T.send;
+  var picker = document.createElement("input");
+  picker.type = "file";
+  picker.accept = "image/png,image/jpeg,image/gif,image/webp,application/pdf";
+  picker.setAttribute("style", "width:90px");
+  form.appendChild(picker);
   form.appendChild(input);
   form.appendChild(button);
   [head, log, status, form].forEach(function (el) { box.appendChild(el); });
@@ -60,12 +66,15 @@
   function send(frame) {
     if (socket && socket.readyState === 1) { socket.send(JSON.stringify(frame)); }
   }
-  function connect() {
+  function identity() {
     var query = "visitor=" + encodeURIComponent(state.visitor) + "&site=" + encodeURIComponent(script.dataset.site || "");
     if (script.dataset.customer) {
       query += "&customer=" + encodeURIComponent(script.dataset.customer) + "&sig=" + encodeURIComponent(script.dataset.sig || "");
     }
-    socket = new WebSocket(origin + "/ws/webchat?" + query);
+    return query;
+  }
+  function connect() {
+    socket = new WebSocket(origin + "/ws/webchat?" + identity());
     socket.onopen = function () {
       retry = 500;
       status.textContent = "";
@@ -110,6 +119,20 @@
     show("customer", body);
     send({ type: "message", client_id: id, body: body });
     input.value = "";
+  });
+  picker.addEventListener("change", function () {
+    var file = picker.files[0];
+    if (!file) { return; }
+    var data = new FormData();
+    data.append("file", file);
+    var url = http + "/api/v1/webchat/uploads?" + identity() + "&client_id=" + newId();
+    fetch(url, { method: "POST", body: data }).then(function (response) {
+      return response.json().then(function (body) {
+        show(response.ok ? "customer" : "system", response.ok ? "[" + file.name + "]" : body.message);
+        if (response.ok) { seen["m" + body.message_id] = true; }
+      });
+    });
+    picker.value = "";
   });
   var lastTyping = 0;
   input.addEventListener("input", function () {
