@@ -52,7 +52,7 @@ class IntakeWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 outcomes = await asyncio.to_thread(self._write, [(i, c) for i, c, _ in batch])
-            except SQLAlchemyError as exc:  # the commit itself failed: nothing in the batch is stored
+            except Exception as exc:  # noqa: BLE001 - the commit (or a bug) failed: nothing is stored, none acked
                 log.exception("intake batch of %d not committed", len(batch))
                 outcomes = [exc] * len(batch)
             for (_, _, future), outcome in zip(batch, outcomes, strict=True):

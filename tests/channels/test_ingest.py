@@ -127,3 +127,27 @@ def test_writer_batches_fast_and_slow_paths_and_reports_bad_messages_alone(
     assert slow.conversation_id != conversation
     assert isinstance(too_large, MessageTooLarge)
     assert duplicate.duplicate
+
+
+def test_writer_survives_a_failed_batch(
+    runtime: Runtime, frozen_clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = IntakeWriter(runtime.write_sessions, RULES)
+    failures = iter([RuntimeError("disk full")])
+
+    def flaky(batch):
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return IntakeWriter._write(writer, batch)
+
+    monkeypatch.setattr(writer, "_write", flaky)
+
+    async def scenario() -> tuple:
+        first = await asyncio.gather(writer.submit(_inbound("w-1")), return_exceptions=True)
+        second = await writer.submit(_inbound("w-1"))
+        return first[0], second
+
+    failed, stored = asyncio.run(scenario())
+    assert isinstance(failed, RuntimeError)  # not acknowledged: the client sends it again
+    assert not stored.duplicate  # the retry is stored, once
