@@ -75,5 +75,8 @@ def post_language(
     if page.actor is not None:
         do_set_language(page.session, page.actor, chosen)
     response = see_other(page.request, safe_next(next))
-    response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=ONE_YEAR, httponly=True, samesite="lax")
+    secure = page.request.url.scheme == "https"
+    response.set_cookie(
+        LANGUAGE_COOKIE, chosen, max_age=ONE_YEAR, httponly=True, samesite="lax", secure=secure
+    )
     return response
