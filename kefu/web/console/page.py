@@ -45,6 +45,14 @@ class Page:
     def forbidden(self) -> HTMLResponse:
         return self.render("forbidden.html", status_code=403)
 
+    def refuse(self, permission: Permission) -> Response | None:
+        """None when the reader may see this; otherwise the answer to give: sign in, or not allowed."""
+        if self.actor is None:
+            return sign_in_redirect(self.request)
+        if not self.can(permission):
+            return self.forbidden()
+        return None
+
 
 def _page(request: Request, session: Session, actor: Actor | None) -> Page:
     user = session.get(User, actor.user_id) if actor else None

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kefu.access.permissions import Permission
 from kefu.core import clock
-from kefu.web.console.page import Page, PageDep, sign_in_redirect
+from kefu.web.console.page import Page, PageDep
 from kefu.web.console.queries import wallboard
 from kefu.web.console.wallboard import start_of_day
 from kefu.web.security_headers import CHART_CONTENT_SECURITY_POLICY
@@ -32,10 +32,8 @@ def _figures(page: Page) -> dict[str, object]:
 
 @router.get("/wallboard", response_class=HTMLResponse)
 def get_wallboard(page: PageDep) -> Response:
-    if page.actor is None:
-        return sign_in_redirect(page.request)
-    if not page.can(Permission.reports_read):
-        return page.forbidden()
+    if (denied := page.refuse(Permission.reports_read)) is not None:
+        return denied
     response = page.render("wallboard.html", **_figures(page))
     response.headers["Content-Security-Policy"] = CHART_CONTENT_SECURITY_POLICY
     return response
@@ -43,8 +41,6 @@ def get_wallboard(page: PageDep) -> Response:
 
 @router.get("/wallboard/panel", response_class=HTMLResponse)
 def get_wallboard_panel(page: PageDep) -> Response:
-    if page.actor is None:
-        return sign_in_redirect(page.request)
-    if not page.can(Permission.reports_read):
-        return page.forbidden()
+    if (denied := page.refuse(Permission.reports_read)) is not None:
+        return denied
     return page.render("_wallboard_panel.html", **_figures(page))

@@ -21,7 +21,7 @@ from kefu.customers.access import access_customer_by_id
 from kefu.routing.actions import check_set_presence
 from kefu.routing.errors import RoutingError
 from kefu.routing.models import Queue
-from kefu.web.console.page import Page, PageDep, sign_in_redirect
+from kefu.web.console.page import Page, PageDep
 from kefu.web.console.presence import CHOICES, parse_choice, refusal
 from kefu.web.console.queries import count_waiting, eligible_queue_ids, presence_of
 
@@ -56,10 +56,8 @@ def _inbox(page: Page, status: str | None) -> dict[str, object]:
 
 @router.get("", response_class=HTMLResponse)
 def get_workspace(page: PageDep, status: StatusQuery = None) -> Response:
-    if page.actor is None:
-        return sign_in_redirect(page.request)
-    if not page.can(P.conversations_read):
-        return page.forbidden()
+    if (denied := page.refuse(P.conversations_read)) is not None:
+        return denied
     presence = presence_of(page.session, page.actor.user_id)
     return page.render("workspace.html", presence=presence, choices=CHOICES, **_inbox(page, status))
 
@@ -67,20 +65,16 @@ def get_workspace(page: PageDep, status: StatusQuery = None) -> Response:
 @router.get("/inbox", response_class=HTMLResponse)
 def get_inbox(page: PageDep, status: StatusQuery = None) -> Response:
     """The inbox fragment, refreshed in place so new conversations appear without a reload."""
-    if page.actor is None:
-        return sign_in_redirect(page.request)
-    if not page.can(P.conversations_read):
-        return page.forbidden()
+    if (denied := page.refuse(P.conversations_read)) is not None:
+        return denied
     return page.render("_inbox.html", **_inbox(page, status))
 
 
 @router.post("/presence", response_class=HTMLResponse)
 def post_presence(page: PageDep, choice: Annotated[str, Form(max_length=40)]) -> Response:
     """Ask routing for the change; a refusal re-renders the switch with the reason, showing the real state."""
-    if page.actor is None:
-        return sign_in_redirect(page.request)
-    if not page.can(P.conversations_write):
-        return page.forbidden()
+    if (denied := page.refuse(P.conversations_write)) is not None:
+        return denied
     try:
         state, reason = parse_choice(choice)
     except ValueError as exc:
@@ -98,10 +92,8 @@ def post_presence(page: PageDep, choice: Annotated[str, Form(max_length=40)]) ->
 
 @router.get("/conversations/{public_id}", response_class=HTMLResponse)
 def get_conversation(public_id: str, page: PageDep) -> Response:
-    if page.actor is None:
-        return sign_in_redirect(page.request)
-    if not page.can(P.conversations_read):
-        return page.forbidden()
+    if (denied := page.refuse(P.conversations_read)) is not None:
+        return denied
     try:
         conversation = access_conversation_by_public_id(page.session, page.actor, public_id)
     except NotFound:
