@@ -39,14 +39,14 @@ COLUMNS = (
     Ticket.id, Ticket.public_id, Ticket.created_at, Ticket.sla_pauses, Ticket.first_response_at,
     Ticket.awaiting_reply_since, Ticket.solved_at, Ticket.type, Ticket.severity, Ticket.escalation_level,
     Ticket.sla_policy, Ticket.channel, Ticket.priority, Ticket.status, Ticket.assignee_id, Ticket.team_id,
-    Ticket.customer_id,
+    Ticket.customer_id, Ticket.due_at, Ticket.sla_state,
 )  # fmt: skip
 ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
 
 
 def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
     """One pass; returns how many events it recorded. `full` reconsiders every open ticket, not only the
-    due ones (a reconciliation after SLA policies were edited, and the benchmark's reference)."""
+    due ones, and recomputes every `due_at` (a reconciliation, e.g. after SLA policies were edited)."""
     due = true() if full else Ticket.due_at <= now
     rows = session.execute(select(*COLUMNS).where(Ticket.status.in_(ACTIVE_STATUSES), due)).all()
     mark_overdue_handoffs(session, now)
@@ -58,7 +58,7 @@ def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
     new = _record(session, events, now)
     by_id = {row.id: row for row in rows}
     levels = _announce(session, new, by_id, now)
-    _store_next(session, swept, levels, now)
+    _store_next(session, swept, by_id, levels, now)
     return len(new)
 
 
@@ -135,22 +135,27 @@ def _announce(
 
 
 def _store_next(
-    session: Session, swept: dict[int, SweepTicket], levels: dict[int, str], now: datetime
+    session: Session,
+    swept: dict[int, SweepTicket],
+    rows: dict[int, Row[Any]],
+    levels: dict[int, str],
+    now: datetime,
 ) -> None:
+    """Store each swept ticket's next `due_at`, risk state and level; unchanged rows are not written."""
     changes = []
     for ticket_id, ticket in swept.items():
         if ticket_id in levels:
             ticket = replace(ticket, level=levels[ticket_id])
-        rows = clock_rows(ticket.policy, ticket.times)
-        change = {
-            "id": ticket_id,
-            "due_at": next_due(ticket, now, ESCALATION),
-            "sla_state": risk_state_of_rows(rows, now),
-        }
-        if ticket_id in levels:
-            change["escalation_level"] = levels[ticket_id]
-        changes.append(change)
-    session.execute(update(Ticket), changes)
+        row = rows[ticket_id]
+        due_at = next_due(ticket, now, ESCALATION)
+        state = risk_state_of_rows(clock_rows(ticket.policy, ticket.times), now)
+        if due_at != row.due_at or state != row.sla_state or ticket_id in levels:
+            change = {"id": ticket_id, "due_at": due_at, "sla_state": state}
+            if ticket_id in levels:
+                change["escalation_level"] = levels[ticket_id]
+            changes.append(change)
+    if changes:
+        session.execute(update(Ticket), changes)
 
 
 def sweep_step(runtime: Runtime) -> int:
