@@ -141,8 +141,7 @@ def test_redirects_are_checked_too(
 def test_names_are_checked_after_resolution(
     client, gateway, factory, receiver, runtime: Runtime, frozen_clock
 ) -> None:
-    client.app.state.channel_settings = ChannelSettings(webhook_targets={"app": "http://innocent.example/h"})
-    _reply(client, gateway, factory, receiver, [])
+    _reply(client, gateway, factory, receiver, [])  # loopback: refused before any request
     with runtime.write_sessions() as session, session.begin():
         session.scalar(select(WebhookDelivery)).url = "http://innocent.example/h"
     frozen_clock.advance(seconds=30)
