@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
+from bench.http_load import run_load
 from bench.report import Row
 from bench.server import kefu_server
 from kefu.access.actions import do_create_api_token
@@ -71,13 +70,7 @@ def _token(data_dir: Path) -> str:
 
 def _load(base: str, paths: list[str], headers: dict, seconds: float) -> dict:
     spec = {"base": base, "paths": paths, "headers": headers, "concurrency": 16, "seconds": seconds}
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.http_load", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+    return run_load(spec)
 
 
 def run(quick: bool) -> list[Row]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import time
 
@@ -47,6 +48,15 @@ async def run(base: str, paths: list[str], headers: dict, concurrency: int, seco
     }
 
 
+def run_load(spec: dict) -> dict:
+    """Run the load in a separate process (the spec travels on stdin), so client and server are apart."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.http_load"], input=json.dumps(spec), capture_output=True, text=True
+    )
+    if out.returncode:
+        raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout)
+
+
 if __name__ == "__main__":
-    spec = json.loads(sys.argv[1])
-    print(json.dumps(asyncio.run(run(**spec))))
+    print(json.dumps(asyncio.run(run(**json.loads(sys.stdin.read())))))

@@ -6,9 +6,10 @@ expiry) is read from the database on every request, so a change takes effect on 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
@@ -35,10 +36,23 @@ def actor_for_token(session: Session, raw_token: str, address: str | None = None
         raise Unauthenticated("token revoked", code="invalid_token")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token expired", code="invalid_token")
-    # Recorded to the minute: a write on every read would serialise all API reads on SQLite.
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        _note_use(session, token.id, now)
     return Actor(user.id, user.role, user.team_id, frozenset(token.scopes), address=address)
+
+
+def _note_use(session: Session, token_id: int, now: datetime) -> None:
+    """Record the token's use, to the minute and best effort.
+
+    A write on every read would serialise all API reads on SQLite; and inside a read transaction the
+    write may lose to a concurrent writer (SQLite refuses to upgrade a stale read snapshot), in which
+    case a later request records the use instead of this one failing.
+    """
+    try:
+        with session.begin_nested():
+            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    except OperationalError:
+        pass
 
 
 def actor_for_session(session: Session, data: SessionData, address: str | None = None) -> Actor:

@@ -17,7 +17,7 @@ from kefu.customers.actions import do_merge_customers, do_set_lifetime_value, do
 from kefu.customers.models import Customer
 from kefu.customers.settings import TierRulesDep
 from kefu.customers.timeline import customer_timeline
-from kefu.web.deps import CurrentActor, SessionDep
+from kefu.web.deps import CurrentActor, SessionDep, writes_on_read
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -56,6 +56,7 @@ def get_customers(
 
 
 @router.get("/{customer_id}", response_model=CustomerProfileOut)
+@writes_on_read
 def get_customer(customer_id: int, session: SessionDep, actor: CurrentActor) -> CustomerProfileOut:
     return _profile(session, actor, access_customer_by_id(session, actor, customer_id))
 
@@ -130,6 +131,7 @@ class Customer360Out(CustomerProfileOut):
 
 
 @router.get("/{customer_id}/360", response_model=Customer360Out)
+@writes_on_read
 def get_customer_360(customer_id: int, session: SessionDep, actor: CurrentActor) -> Customer360Out:
     """Profile, identities, tier and tags, and conversations, tickets, CSAT and open follow-ups by time."""
     customer = access_customer_by_id(session, actor, customer_id)

@@ -37,13 +37,25 @@ def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+WRITES = "kefu_writes_on_read"
+
+
+def writes_on_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET endpoint that also writes (an audit entry): it gets a write transaction, because on
+    SQLite a read transaction cannot reliably turn into a write one under concurrency."""
+    setattr(endpoint, WRITES, True)
+    return endpoint
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent (events follow the commit).
 
-    State-changing methods open a write transaction (on SQLite: BEGIN IMMEDIATE), reads a plain one.
+    State-changing methods open a write transaction (on SQLite: BEGIN IMMEDIATE), reads a plain one,
+    unless the endpoint is marked `@writes_on_read` (e.g. a profile view that is audited).
     """
     runtime = get_runtime(request)
-    factory = runtime.sessions if request.method in SAFE_METHODS else runtime.write_sessions
+    reads_only = request.method in SAFE_METHODS and not getattr(request.scope.get("endpoint"), WRITES, False)
+    factory = runtime.sessions if reads_only else runtime.write_sessions
     with factory() as session, session.begin():
         yield session
 

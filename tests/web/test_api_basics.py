@@ -89,3 +89,21 @@ def test_supervisor_sees_every_customer(client, factory, runtime):
     assert [c["id"] for c in client.get("/api/v1/customers", headers=headers).json()] == ids
     page = client.get(f"/api/v1/customers?after_id={ids[0]}&limit=1", headers=headers).json()
     assert [c["id"] for c in page] == [ids[1]]
+
+
+def test_concurrent_audited_reads_never_fail(client, factory, runtime):
+    """Profile views write an audit entry; under concurrency they must not trip over each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [_customer(runtime, f"c{i}") for i in range(5)]
+    headers = [factory.auth(factory.user(Role.supervisor)) for _ in range(4)]
+
+    def views(n):
+        return [
+            client.get(f"/api/v1/customers/{ids[i % 5]}", headers=headers[n % 4]).status_code
+            for i in range(10)
+        ]
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = [code for batch in pool.map(views, range(8)) for code in batch]
+    assert codes == [200] * 80
