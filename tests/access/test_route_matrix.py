@@ -168,3 +168,16 @@ def test_every_route_enforces_the_matrix_and_the_scopes(client, new_world, as_us
 
 def test_the_matrix_gives_every_role_something_to_do():
     assert all(permissions_of(role) for role in Role)
+
+
+def test_every_state_changing_route_refuses_a_cookie_request_without_the_csrf_token(client, world, as_user):
+    """Generated like the matrix: a new route cannot forget CSRF, because the check sits in authentication."""
+    as_user(client, world.users[Role.admin])
+    unsafe = [(m, r) for m, r in ROUTES if m not in SAFE_METHODS and declaration(r) != PUBLIC]
+    assert unsafe
+    refused = {}
+    for method, route in unsafe:
+        call = fill(method, route, world, inside=True)
+        response = client.request(method, call.path, json=call.body)
+        refused[f"{method} {route.path}"] = (response.status_code, response.json().get("code"))
+    assert {k: v for k, v in refused.items() if v != (403, "csrf_failed")} == {}
