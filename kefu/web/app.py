@@ -28,6 +28,7 @@ from kefu.web.metrics import record_request
 from kefu.web.pages import pages_router, static_files
 from kefu.web.security import security_headers
 from kefu.web.security_headers import content_security_policy
+from kefu.wiring import connect_domains
 
 API_PREFIX = "/api/v1"
 
@@ -59,6 +60,7 @@ def api_router() -> APIRouter:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the app; the runtime (engine, bus) opens now so a broken configuration fails at start-up."""
     settings = settings or Settings()
+    connect_domains()
     configure_logging(settings.log_format, settings.log_level)
     runtime = runtime or open_runtime(settings, run_migrations=settings.auto_migrate)
 

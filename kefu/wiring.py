@@ -1,0 +1,11 @@
+"""How the domains react to each other, registered in one visible place (called by create_app)."""
+
+from __future__ import annotations
+
+from kefu.channels import assignment
+from kefu.routing.actions import on_contact_assigned
+
+
+def connect_domains() -> None:
+    # Routing never imports the domains whose work it routes; they tell it what assignment means.
+    on_contact_assigned(assignment.CONTACT_KIND, assignment.do_assign_agent)

@@ -1,0 +1,92 @@
+from kefu.channels import assignment
+from kefu.channels.models import Conversation
+from kefu.core import clock
+from kefu.customers.models import Customer
+from kefu.routing import actions
+from kefu.routing.models import AgentPresence, QueueEntry
+from kefu.wiring import connect_domains
+
+
+def _conversation(runtime, language="zh_CN", dedicated=None):
+    now = clock.now()
+    with runtime.sessions() as session, session.begin():
+        customer = Customer(
+            name="李娜", tier="vip", language=language, created_at=now, dedicated_agent_id=dedicated
+        )
+        session.add(customer)
+        session.flush()
+        conversation = Conversation(
+            public_id=f"p{customer.id}",
+            customer_id=customer.id,
+            channel="webchat",
+            status="queued",
+            started_at=now,
+        )
+        session.add(conversation)
+        session.flush()
+        assignment.do_queue_conversation(session, conversation, now)
+        return conversation.id
+
+
+def test_a_queued_conversation_gets_its_agent_and_frees_them_when_it_ends(runtime, centre, frozen_clock):
+    connect_domains()
+    centre.queue(language="zh_CN")
+    agent = centre.agent()
+    conversation_id = _conversation(runtime)
+    frozen_clock.advance(seconds=12)
+    with runtime.sessions() as session, session.begin():
+        actions.route_waiting(session, clock.now())
+    with runtime.sessions() as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert (conversation.agent_id, conversation.status, conversation.team_id) == (
+            agent.id,
+            "active",
+            centre.team.id,
+        )
+        assert (conversation.answered_at - conversation.queued_at).total_seconds() == 12
+        entry = session.query(QueueEntry).one()
+        assert (entry.tier, entry.customer_id) == ("vip", conversation.customer_id)
+    with runtime.sessions() as session, session.begin():
+        conversation = session.get(Conversation, conversation_id)
+        assignment.do_end_conversation(session, conversation, clock.now(), after_contact_seconds=45)
+    with runtime.sessions() as session:
+        assert session.query(QueueEntry).one().status == "released"
+        assert session.get(AgentPresence, agent.id).state == "after_contact_work"
+        assert session.get(Conversation, conversation_id).after_contact_seconds == 45
+
+
+def test_leaving_before_an_answer_counts_as_abandoned(runtime, centre):
+    connect_domains()
+    centre.queue()
+    conversation_id = _conversation(runtime)
+    with runtime.sessions() as session, session.begin():
+        assignment.do_end_conversation(session, session.get(Conversation, conversation_id), clock.now())
+    with runtime.sessions() as session:
+        assert session.get(Conversation, conversation_id).abandoned
+        assert session.query(QueueEntry).one().status == "abandoned"
+
+
+def test_transfer_moves_the_conversation_and_counts_it(client, factory, runtime, centre):
+    connect_domains()
+    centre.queue()
+    first, second = centre.agent(level=5), centre.agent(level=2)
+    conversation_id = _conversation(runtime)
+    with runtime.sessions() as session, session.begin():
+        [entry] = actions.route_waiting(session, clock.now())
+    moved = client.post(
+        f"/api/v1/queue-entries/{entry.id}/transfer",
+        json={"to_agent": second.id, "reason": "billing question"},
+        headers=factory.auth(first),
+    )
+    assert moved.status_code == 200
+    with runtime.sessions() as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation.agent_id == second.id and conversation.transfer_count == 1
+
+
+def test_no_queue_for_the_channel_leaves_the_conversation_unrouted(runtime, centre):
+    centre.queue(channel="voice", code="phone")
+    conversation_id = _conversation(runtime)
+    with runtime.sessions() as session:
+        assert session.query(QueueEntry).count() == 0
+        assert session.get(Conversation, conversation_id).queue_id is None
