@@ -18,7 +18,13 @@ from kefu.access.models import ApiToken, Team, User
 from kefu.access.passwords import WeakPassword, check_password_policy, hash_password, verify_password
 from kefu.access.permissions import parse_scopes
 from kefu.access.roles import Role
-from kefu.access.throttle import clear_account_failures, record_failure, refuse_if_locked, throttle_keys
+from kefu.access.throttle import (
+    TooManyAttempts,
+    clear_account_failures,
+    record_failure,
+    refuse_if_locked,
+    throttle_keys,
+)
 from kefu.access.tokens import new_token, token_hash
 from kefu.core import clock
 from kefu.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -99,26 +105,33 @@ def sign_in(session: Session, *, username: str, password: str, address: str | No
     """
     now = clock.now()
     keys = throttle_keys(username, address)
-    refuse_if_locked(session, keys, now)
+    try:
+        refuse_if_locked(session, keys, now)
+    except TooManyAttempts:
+        do_audit(session, "sign_in.locked", address=address)
+        raise
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     # verify_password costs the same for an unknown user, so timing does not reveal who exists.
-    if (
-        not verify_password(user.password_hash if user else None, password)
-        or user is None
-        or not user.is_active
-    ):
-        record_failure(session, keys, now)
-        # The typed name is not recorded: people type passwords and phone numbers into that field.
-        known = (
-            {"object_type": "user", "object_id": user.id} if user else {"details": {"unknown_account": True}}
-        )
-        do_audit(session, "sign_in.failure", address=address, **known)
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        _failed_sign_in(session, keys, now, user, address)
         raise Unauthenticated("wrong user name or password", code="sign_in_failed")
     clear_account_failures(session, username)
     do_audit(
         session, "sign_in.success", actor_id=user.id, object_type="user", object_id=user.id, address=address
     )
     return user
+
+
+def _failed_sign_in(
+    session: Session, keys: list[str], now: datetime, user: User | None, address: str | None
+) -> None:
+    record_failure(session, keys, now)
+    # The typed name is not recorded: people type passwords and phone numbers into that field.
+    if user is None:
+        do_audit(session, "sign_in.failure", address=address, details={"unknown_account": True})
+    else:
+        do_audit(session, "sign_in.failure", object_type="user", object_id=user.id, address=address)
 
 
 SESSIONS_ENDED = "user.sessions_ended"

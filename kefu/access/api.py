@@ -19,6 +19,7 @@ from kefu.access.audit import audit_by, search_audit
 from kefu.access.masking import mask_identity
 from kefu.access.permissions import Permission, permissions_of
 from kefu.access.sessions import new_session
+from kefu.access.throttle import TooManyAttempts
 from kefu.core import clock
 from kefu.core.errors import Forbidden, KefuError
 from kefu.customers.access import access_customer_by_id, identities_of
@@ -78,7 +79,8 @@ def post_sign_in(
         )
     except KefuError as exc:
         # Answered, not raised: the transaction must commit so the failure counts toward throttling.
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        wait = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=wait)
     me = MeOut.model_validate(user, from_attributes=True)
     return _start_session(request, response, runtime, me, user.session_version)
 

@@ -24,6 +24,10 @@ class TooManyAttempts(KefuError):
     status = 429
     code = "too_many_attempts"
 
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, for the Retry-After header
+
 
 def throttle_keys(username: str, address: str | None) -> list[str]:
     keys = [f"account:{username.strip().lower()[:200]}"]
@@ -50,8 +54,11 @@ def locked_until(session: Session, keys: list[str], now: datetime) -> datetime |
 def refuse_if_locked(session: Session, keys: list[str], now: datetime) -> None:
     until = locked_until(session, keys, now)
     if until is not None:
-        minutes = math.ceil((until - now).total_seconds() / 60)
-        raise TooManyAttempts(f"too many failed sign-ins; try again in {minutes} minutes")
+        seconds = math.ceil((until - now).total_seconds())
+        minutes = math.ceil(seconds / 60)
+        raise TooManyAttempts(
+            f"too many failed sign-ins; try again in {minutes} minutes", retry_after=seconds
+        )
 
 
 def record_failure(session: Session, keys: list[str], now: datetime) -> None:

@@ -144,11 +144,13 @@ def test_ten_failures_lock_the_account_for_fifteen_minutes(client, factory, froz
     locked = sign_in(client, user.username)  # even the right password is refused while locked
     assert locked.status_code == 429
     assert "try again in 15 minutes" in locked.json()["message"]
+    assert locked.headers["retry-after"] == "900"
     frozen_clock.advance(minutes=15, seconds=1)
     assert sign_in(client, user.username).status_code == 200
     with runtime.sessions() as session:
         actions = session.scalars(select(AuditEntry.action)).all()
     assert actions.count("sign_in.failure") == 10 and actions.count("sign_in.success") == 1
+    assert actions.count("sign_in.locked") == 1
 
 
 def test_one_address_guessing_many_accounts_is_locked(client, factory, frozen_clock):
