@@ -52,7 +52,7 @@ class Centre:
 
     def new_conversation(self) -> int:
         """A customer's conversation waiting for an agent (the test then queues it through the API)."""
-        with self.runtime.sessions() as session, session.begin():
+        with self.runtime.write_sessions() as session, session.begin():
             customer = Customer(name="New Customer", created_at=clock.now())
             session.add(customer)
             session.flush()
@@ -80,7 +80,7 @@ def _conversation(customer_id: int, queue_id: int, *, status: str, agent_id: int
 
 def _arrange(runtime: Runtime) -> tuple[str, int, str]:
     """agent01 is handling a conversation whose customer's name and message are markup."""
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         agent = session.scalar(select(User).where(User.username == "agent01"))
         queue = session.scalar(select(Queue).where(Queue.channel == "webchat").order_by(Queue.id))
         assert agent is not None and queue is not None

@@ -36,7 +36,7 @@ class Desk:
         messages: tuple[tuple[str, str], ...] = (),
     ) -> Conversation:
         now = clock.now()
-        with self.runtime.sessions() as session, session.begin():
+        with self.runtime.write_sessions() as session, session.begin():
             customer = Customer(name=customer_name, created_at=now)
             session.add(customer)
             session.flush()

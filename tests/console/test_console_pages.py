@@ -159,7 +159,7 @@ def test_wallboard_is_for_those_who_read_reports(client, factory, browser):
 
 
 def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk, runtime, frozen_clock):
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         queue = Queue(code="chat", name="Chat pre-sales", channel="webchat")
         session.add(queue)
     now = clock.now()
@@ -169,7 +169,7 @@ def test_wallboard_shows_todays_figures_per_queue(client, factory, browser, desk
         waiting = desk.conversation(
             None, status="queued", queue_id=q, queued_at=now - timedelta(seconds=waited)
         )
-        with runtime.sessions() as session, session.begin():
+        with runtime.write_sessions() as session, session.begin():
             do_enqueue(
                 session,
                 contact_kind="conversation",
@@ -219,7 +219,7 @@ def test_presence_switch_asks_routing_and_shows_its_refusals(client, factory, br
     # No routing profile yet: routing does not know the agent, and the switch says so.
     unknown = client.post("/console/presence", data={"choice": "available"}, headers=headers)
     assert "no routing profile" in unknown.text and "state-offline" in unknown.text
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         session.add(AgentProfile(user_id=agent.id, channel_capacity={"webchat": 3}, max_concurrent=3))
     ok = client.post("/console/presence", data={"choice": "available"}, headers=headers)
     assert 'class="presence state-available"' in ok.text and 'role="alert"' not in ok.text
@@ -253,7 +253,7 @@ def test_htmx_posts_get_a_client_side_redirect_not_a_303(client, factory, browse
 
 def test_a_temporary_password_must_be_changed_before_the_console_opens(client, factory, browser, runtime):
     agent = factory.user(Role.agent)
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         session.get(User, agent.id).must_change_password = True
     browser.sign_in(agent)
     page = client.get("/console", headers={"Accept-Language": "en"})
@@ -262,7 +262,7 @@ def test_a_temporary_password_must_be_changed_before_the_console_opens(client, f
 
 def test_waiting_counter_counts_routing_queues_the_agent_can_serve(client, factory, browser, desk, runtime):
     agent = factory.user(Role.agent)
-    with runtime.sessions() as session, session.begin():
+    with runtime.write_sessions() as session, session.begin():
         billing, tech = Skill(code="billing", name="Billing"), Skill(code="tech", name="Tech")
         session.add_all([billing, tech])
         session.flush()
@@ -285,7 +285,7 @@ def test_waiting_counter_counts_routing_queues_the_agent_can_serve(client, facto
         )
     for code in ("bills", "fixes", "fixes"):
         waiting = desk.conversation(None, status="queued")
-        with runtime.sessions() as session, session.begin():
+        with runtime.write_sessions() as session, session.begin():
             do_enqueue(
                 session, contact_kind="conversation", contact_id=waiting.id, queue_code=code, now=clock.now()
             )
