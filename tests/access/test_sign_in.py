@@ -208,3 +208,11 @@ def test_an_unknown_user_costs_the_same_password_check_as_a_known_one(client, fa
     sign_in(client, "nobody-at-all", "wrong guess")
     assert len(hashes) == 2
     assert all(h.startswith("$argon2id$v=19$m=19456,t=2") for h in hashes)
+
+
+def test_responses_carry_hardening_headers(client):
+    response = client.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
