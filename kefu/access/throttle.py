@@ -36,6 +36,15 @@ def throttle_keys(username: str, address: str | None) -> list[str]:
     return keys
 
 
+def lock_end(newest_first: list[datetime], now: datetime) -> datetime | None:
+    """The rule itself: the latest LIMIT failures (newest first) within WINDOW lock until LOCK after the
+    newest of them; None when that is not the case or the lock is over."""
+    if len(newest_first) < LIMIT:
+        return None
+    newest, tenth = newest_first[0], newest_first[LIMIT - 1]
+    return newest + LOCK if newest - tenth <= WINDOW and now < newest + LOCK else None
+
+
 def locked_until(session: Session, keys: list[str], now: datetime) -> datetime | None:
     """The end of the longest current lock over `keys`, or None when none is locked."""
     ends = []
@@ -46,8 +55,9 @@ def locked_until(session: Session, keys: list[str], now: datetime) -> datetime |
             .order_by(SignInFailure.failed_at.desc())
             .limit(LIMIT)
         ).all()
-        if len(recent) == LIMIT and recent[0] - recent[-1] <= WINDOW and now < recent[0] + LOCK:
-            ends.append(recent[0] + LOCK)
+        end = lock_end(list(recent), now)
+        if end is not None:
+            ends.append(end)
     return max(ends, default=None)
 
 
