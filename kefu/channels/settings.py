@@ -29,6 +29,13 @@ class ChannelSettings(BaseSettings):
         default_factory=dict, description="site key → secret that signs logged-in customers' identities"
     )
     webchat_greeting: str = "您好，欢迎咨询！请问有什么可以帮您？ / Hello, how can we help you?"
+    imap_host: str | None = Field(default=None, description="mailbox polled for inbound mail, if set")
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
     webhook_targets: dict[str, str] = Field(
         default_factory=dict, description="channel (app, social, api) → URL that receives agents' replies"
     )
