@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -201,21 +202,67 @@ def _bodies(customer: int) -> list[dict]:
     ]
 
 
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its descendants (gunicorn's workers)."""
+    tick, table = os.sysconf("SC_CLK_TCK"), {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    stack, total = [root], 0
+    while stack:
+        pid = stack.pop()
+        total += table.get(pid, (0, 0))[1]
+        stack.extend(children.get(pid, []))
+    return total / tick
+
+
+def _pid_listening(port: int) -> int:
+    """The `kefu serve` process started for `port` (bench.server does not hand out its pid)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in command and str(port).encode() in command:
+            return int(entry.name)
+    raise RuntimeError(f"no kefu serve process for port {port}")
+
+
+def _timed_load(pid: int, base: str, path: str, headers: dict, bodies: list[dict], c: int, s: float) -> dict:
+    before = _tree_cpu(pid)
+    figures = load(base, path, headers, bodies, c, s)
+    figures["cpu_ms"] = (_tree_cpu(pid) - before) * 1000 / max(figures["total"], 1)
+    return figures
+
+
 def _measure_kefu(seconds: float) -> dict[int, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         token, customer = _kefu_data(Path(tmp))
         env = {"KEFU_SECRET_KEY": "bench", "KEFU_SLA_SWEEP_INTERVAL_SECONDS": "5"}
         with kefu_server(Path(tmp), env=env) as base:
-            headers = {"Authorization": f"Bearer {token}"}
+            pid, headers = _pid_listening(int(base.rsplit(":", 1)[1])), {"Authorization": f"Bearer {token}"}
+            bodies = _bodies(customer)
             return {
-                c: load(base, "/api/v1/tickets", headers, _bodies(customer), c, seconds) for c in CONCURRENCY
+                c: _timed_load(pid, base, "/api/v1/tickets", headers, bodies, c, seconds) for c in CONCURRENCY
             }
 
 
 def _measure_helpdesk(seconds: float) -> dict[int, dict]:
-    with helpdesk_peer.server(workers=2) as (base, headers, queue_id):
+    with helpdesk_peer.server(workers=2) as (base, headers, queue_id, pid):
         bodies = [helpdesk_peer.body(queue_id, b["subject"], b["description"]) for b in _bodies(0)]
-        return {c: load(base, helpdesk_peer.PATH, headers, bodies, c, seconds) for c in CONCURRENCY}
+        return {
+            c: _timed_load(pid, base, helpdesk_peer.PATH, headers, bodies, c, seconds) for c in CONCURRENCY
+        }
 
 
 def _latency(figures: dict) -> str:
@@ -234,6 +281,17 @@ def _api_rows(quick: bool) -> list[Row]:
         mine, theirs = ours[c], peer.get(c)
         reference = (
             "" if theirs is None else f"django-helpdesk {theirs['requests_per_s']:.1f}/s ({_latency(theirs)})"
+        )
+        rows.append(
+            Row(
+                f"server CPU per ticket created, concurrency {c}",
+                mine["cpu_ms"],
+                "ms",
+                reference="" if theirs is None else f"django-helpdesk {theirs['cpu_ms']:.1f} ms",
+                ratio=None if theirs is None else theirs["cpu_ms"] / mine["cpu_ms"],
+                notes="user+system CPU of the server processes / tickets created (ratio: times less CPU); "
+                "steadier than throughput on a shared machine",
+            )
         )
         rows.append(
             Row(
@@ -270,7 +328,8 @@ async def _post_load(spec: dict) -> dict:
     concurrency = spec["concurrency"]
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=spec["base"], limits=limits, timeout=60) as client:
-        await _poster(client, spec, 0, time.perf_counter() + 0.5, [])  # warm-up
+        warm: list[float] = []
+        await _poster(client, spec, 0, time.perf_counter() + 0.5, warm)
         started = time.perf_counter()
         stop = started + spec["seconds"]
         await asyncio.gather(*(_poster(client, spec, i, stop, latencies) for i in range(concurrency)))
@@ -281,6 +340,7 @@ async def _post_load(spec: dict) -> dict:
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
         "count": len(latencies),
+        "total": len(latencies) + len(warm),  # every ticket created, for CPU per ticket
     }
 
 

@@ -113,8 +113,9 @@ def install() -> None:
 
 
 @contextmanager
-def server(workers: int = 2) -> Iterator[tuple[str, dict[str, str], int]]:
-    """gunicorn serving the project; yields the base URL, the auth headers and the queue id."""
+def server(workers: int = 2) -> Iterator[tuple[str, dict[str, str], int, int]]:
+    """gunicorn serving the project; yields the base URL, the auth headers, the queue id and the pid of
+    gunicorn's master (its workers are its children)."""
     install()
     key, queue_id = _run(str(PYTHON), "-m", "django", "shell", "-v", "0", "-c", SEED).split()
     port = free_port()
@@ -141,7 +142,7 @@ def server(workers: int = 2) -> Iterator[tuple[str, dict[str, str], int]]:
                 time.sleep(0.3)
         else:
             raise Unavailable("gunicorn did not answer within 60 s")
-        yield base, headers, int(queue_id)
+        yield base, headers, int(queue_id), process.pid
     finally:
         process.terminate()
         process.wait(10)
