@@ -18,6 +18,7 @@ from kefu.customers.models import Customer, CustomerIdentity, CustomerMerge
 from kefu.customers.tiers import Tier, TierRules, tier_for
 from kefu.tickets.models import Ticket
 
+DEFAULT_RULES = TierRules()
 MAX_MERGE_CHAIN = 50  # merged_into links are followed at most this far (a cycle would be a bug)
 # What a merge moves from source to target (and its undo moves back), keyed as recorded in `moved`.
 MOVED_WITH_CUSTOMER: tuple[tuple[type, str], ...] = (
@@ -93,7 +94,12 @@ def _live(session: Session, customer: Customer | None) -> Customer | None:
 
 
 def do_merge_customers(
-    session: Session, *, source_id: int, target_id: int, actor_id: int | None
+    session: Session,
+    *,
+    source_id: int,
+    target_id: int,
+    actor_id: int | None,
+    rules: TierRules = DEFAULT_RULES,
 ) -> CustomerMerge:
     """Move source's identities, conversations and tickets to target; source stays, pointing at target."""
     if source_id == target_id:
@@ -115,6 +121,7 @@ def do_merge_customers(
     )
     session.add(merge)
     session.flush()
+    do_recompute_tier(session, customer=target, rules=rules)  # the target now has both histories
     send_event_on_commit(
         session,
         Event("customer.merged", {"merge_id": merge.id, "source_id": source_id, "target_id": target_id}),
@@ -122,7 +129,7 @@ def do_merge_customers(
     return merge
 
 
-def do_undo_merge(session: Session, *, merge_id: int) -> CustomerMerge:
+def do_undo_merge(session: Session, *, merge_id: int, rules: TierRules = DEFAULT_RULES) -> CustomerMerge:
     """Put back exactly what the merge moved; contacts that arrived after the merge stay with the target."""
     merge = session.get(CustomerMerge, merge_id)
     if merge is None:
@@ -137,6 +144,8 @@ def do_undo_merge(session: Session, *, merge_id: int) -> CustomerMerge:
     source.merged_into_id = None
     target.lifetime_value = max(Decimal(0), Decimal(target.lifetime_value) - Decimal(source.lifetime_value))
     merge.undone_at = clock.now()
+    for customer in (source, target):
+        do_recompute_tier(session, customer=customer, rules=rules)
     send_event_on_commit(
         session,
         Event(

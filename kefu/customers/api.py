@@ -89,20 +89,21 @@ class ValueIn(BaseModel):
 
 
 @router.post("/merges", response_model=MergeOut, status_code=201)
-def post_merge(body: MergeIn, session: SessionDep, actor: CurrentActor) -> MergeOut:
+def post_merge(body: MergeIn, session: SessionDep, actor: CurrentActor, rules: TierRulesDep) -> MergeOut:
     """Merge source into target; both must be visible to the caller."""
     for customer_id in (body.source_id, body.target_id):
         access_customer_by_id(session, actor, customer_id)
     merge = do_merge_customers(
-        session, source_id=body.source_id, target_id=body.target_id, actor_id=actor.user_id
+        session, source_id=body.source_id, target_id=body.target_id, actor_id=actor.user_id, rules=rules
     )
     return MergeOut.model_validate(merge, from_attributes=True)
 
 
 @router.post("/merges/{merge_id}/undo", response_model=MergeOut)
-def post_undo_merge(merge_id: int, session: SessionDep, actor: CurrentActor) -> MergeOut:
+def post_undo_merge(merge_id: int, session: SessionDep, actor: CurrentActor, rules: TierRulesDep) -> MergeOut:
     merge = access_merge_by_id(session, actor, merge_id)
-    return MergeOut.model_validate(do_undo_merge(session, merge_id=merge.id), from_attributes=True)
+    undone = do_undo_merge(session, merge_id=merge.id, rules=rules)
+    return MergeOut.model_validate(undone, from_attributes=True)
 
 
 @router.put("/{customer_id}/value", response_model=CustomerOut)

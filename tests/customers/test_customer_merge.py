@@ -149,3 +149,15 @@ def test_360_view_puts_conversations_and_tickets_on_one_timeline(
     assert body["tier"] == "active" and {i["kind"] for i in body["identities"]} == {"email"}
     agent = factory.auth(factory.user(Role.agent))
     assert client.get(f"/api/v1/customers/{customer}/360", headers=agent).status_code == 404
+
+
+def test_merge_recomputes_the_tier_and_undo_restores_it(runtime: Runtime, frozen_clock) -> None:
+    a, b = _ingest(runtime, EMAIL, "r1", Channel.app), _ingest(runtime, PHONE, "r2", Channel.social)
+    with runtime.sessions() as session:
+        target, source = (session.get(Conversation, c).customer_id for c in (a, b))
+    with runtime.write_sessions() as session, session.begin():
+        merge = do_merge_customers(session, source_id=source, target_id=target, actor_id=None, rules=RULES)
+        assert session.get(Customer, target).tier == "active"  # two conversations now, RULES need two
+    with runtime.write_sessions() as session, session.begin():
+        do_undo_merge(session, merge_id=merge.id, rules=RULES)
+        assert session.get(Customer, target).tier == session.get(Customer, source).tier == "new"
