@@ -35,6 +35,7 @@ SUGGESTION_KINDS = ("product", "process", "service", "other")
 LONG_TICKET = timedelta(hours=24)
 EDITABLE = ("type", "severity", "category", "priority", "subject", "description", "custom_fields", "tags")
 EDITABLE += ("suggestion_kind",)
+CLEARABLE = ("category", "severity", "suggestion_kind")  # None is a value for these (severity: default)
 
 
 def _choice(value: str, allowed: Any, field: str) -> str:
@@ -107,7 +108,7 @@ def do_create_ticket(
     )  # fmt: skip
     session.add(ticket)
     session.flush()
-    _record(session, ticket, "created", actor_id, now, policy=policy.name, **_jsonable(fields))
+    _record(session, ticket, "created", actor_id, now, policy=policy.name, **_summary(fields))
     if ticket.type == "complaint" and ticket.severity == "major":
         escalate(session, ticket, ESCALATION.major_complaint_level, now, "major complaint", actor_id)
     refresh_sla(ticket, book, now)
@@ -117,8 +118,9 @@ def do_create_ticket(
     return ticket
 
 
-def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None and k not in ("description",)}
+def _summary(fields: dict[str, Any]) -> dict[str, Any]:
+    """The creation fields for the history, without the description (kept on the ticket itself)."""
+    return {k: v for k, v in fields.items() if v is not None and k != "description"}
 
 
 def do_update_ticket(
@@ -128,6 +130,9 @@ def do_update_ticket(
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: cannot be changed here", field=unknown[0])
+    emptied = sorted(k for k, v in changes.items() if v is None and k not in CLEARABLE)
+    if emptied:
+        raise InvalidInput(f"{emptied[0]}: cannot be emptied", field=emptied[0])
     merged = {k: getattr(ticket, k) for k in ("type", "severity", "priority", "suggestion_kind")}
     for key in ("severity", "suggestion_kind"):
         if "type" in changes and changes["type"] != ticket.type and key not in changes:

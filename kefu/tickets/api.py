@@ -211,6 +211,8 @@ def create_ticket(body: TicketIn, session: SessionDep, actor: CurrentActor) -> T
     fields = body.model_dump()
     if fields["assignee_id"] is None and actor.role == "agent":
         fields["assignee_id"] = actor.user_id  # an agent's own ticket is theirs (and in their scope)
+    if fields["team_id"] is None and fields["assignee_id"] is None and actor.role == "team_lead":
+        fields["team_id"] = actor.team_id  # a team lead's unassigned ticket stays in the team's scope
     ticket = actions.do_create_ticket(session, fields=fields, actor_id=actor.user_id, now=clock.now())
     return _out(ticket, session)
 

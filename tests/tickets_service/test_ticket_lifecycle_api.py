@@ -147,3 +147,14 @@ def test_api_token_creates_for_a_customer_with_the_customer_tier_choosing_chat(d
     ticket = desk.ticket(desk.supervisor, channel="webchat")
     assert ticket["assignee_id"] is None and ticket["sla_policy"] == "chat"
     assert datetime.fromisoformat(ticket["due_at"]) == datetime(2026, 3, 2, 1, 0, 20, tzinfo=UTC)
+
+
+def test_a_required_field_cannot_be_emptied_and_a_team_leads_ticket_stays_in_the_team(desk):
+    ticket = desk.ticket()
+    response = desk.call("PATCH", f"/tickets/{ticket['id']}", json={"subject": None})
+    assert response.status_code == 422 and response.json()["fields"][0]["field"] == "subject"
+    cleared = desk.call("PATCH", f"/tickets/{ticket['id']}", json={"category": None})
+    assert cleared.status_code == 200
+    own = desk.ticket(desk.lead)
+    assert own["team_id"] == desk.team.id and own["assignee_id"] is None
+    assert desk.call("GET", f"/tickets/{own['id']}", desk.lead).status_code == 200
