@@ -155,9 +155,18 @@ def do_sign_out(session: Session, actor: Actor) -> None:
 
 
 def check_change_password(session: Session, actor: Actor, *, current: str, new: str) -> User:
-    """Change one's own password; every other session of the user ends (session_version is bumped)."""
+    """Change one's own password; every other session of the user ends (session_version is bumped).
+
+    Wrong current passwords count toward the account's sign-in lock (a stolen session must not become a
+    way to guess the password); like `sign_in`, the caller commits even when this raises.
+    """
     user = session.get(User, actor.user_id)
-    if user is None or not verify_password(user.password_hash, current):
+    if user is None:
+        raise Unauthenticated("signed out; sign in again", code="signed_out")
+    now, keys = clock.now(), throttle_keys(user.username, None)
+    refuse_if_locked(session, keys, now)
+    if not verify_password(user.password_hash, current):
+        record_failure(session, keys, now)
         raise InvalidInput("current password is wrong", field="current_password")
     _policy(new, user.username, field="new_password")
     if verify_password(user.password_hash, new):

@@ -60,6 +60,14 @@ class PasswordIn(BaseModel):
     new_password: str = Field(max_length=1024)
 
 
+def _answer_committed(exc: KefuError) -> JSONResponse:
+    """Answer an error without raising it, so the request's transaction commits and the failed attempt
+    counts toward throttling (raising would roll the count back)."""
+    fields = [{"field": exc.field, "reason": exc.message}] if exc.field else None
+    wait = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return JSONResponse(error_body(exc.code, exc.message, fields), status_code=exc.status, headers=wait)
+
+
 def _start_session(
     request: Request, response: Response, runtime: RuntimeDep, me: MeOut, session_version: int
 ) -> SignedInOut:
@@ -78,9 +86,7 @@ def post_sign_in(
             session, username=body.username, password=body.password, address=client_address(request)
         )
     except KefuError as exc:
-        # Answered, not raised: the transaction must commit so the failure counts toward throttling.
-        wait = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=wait)
+        return _answer_committed(exc)
     me = MeOut.model_validate(user, from_attributes=True)
     return _start_session(request, response, runtime, me, user.session_version)
 
@@ -104,11 +110,16 @@ def post_password(
     actor: Annotated[Actor, signed_in()],
     session: SessionDep,
     runtime: RuntimeDep,
-) -> SignedInOut:
+) -> Any:
     """Change one's own password; this session continues, every other session of the user ends."""
     if actor.token_scopes is not None:
         raise Forbidden("passwords are changed from a signed-in session, not with an API token")
-    user = actions.check_change_password(session, actor, current=body.current_password, new=body.new_password)
+    try:
+        user = actions.check_change_password(
+            session, actor, current=body.current_password, new=body.new_password
+        )
+    except KefuError as exc:
+        return _answer_committed(exc)
     me = MeOut.model_validate(user, from_attributes=True)
     return _start_session(request, response, runtime, me, user.session_version)
 

@@ -216,3 +216,14 @@ def test_responses_carry_hardening_headers(client):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_guessing_the_current_password_through_a_session_is_throttled(client, factory, frozen_clock):
+    user = factory.user(Role.agent)
+    csrf = {"X-CSRF-Token": sign_in(client, user.username).json()["csrf_token"]}
+    body = {"current_password": "a wrong guess", "new_password": "a brand new passphrase"}
+    for _ in range(10):
+        assert client.post("/api/v1/auth/password", json=body, headers=csrf).status_code == 422
+    assert client.post("/api/v1/auth/password", json=body, headers=csrf).status_code == 429
+    client.cookies.clear()
+    assert sign_in(client, user.username).status_code == 429  # the account itself is locked
