@@ -119,6 +119,9 @@ def test_conversation_page_escapes_untrusted_text(client, factory, browser, desk
     assert "hello &amp; &lt;b&gt;bye&lt;/b&gt;" in page
     inbox = client.get("/console").text
     assert XSS not in inbox and "&lt;img src=x onerror=alert(1)&gt;" in inbox
+    fragment = client.get(f"/console/conversations/{conversation.public_id}/messages").text
+    assert fragment.startswith('<ol id="messages"') and XSS not in fragment
+    assert fragment.count('class="message from-') == 2
 
 
 def test_someone_elses_conversation_looks_missing(client, factory, browser, desk):
@@ -126,6 +129,7 @@ def test_someone_elses_conversation_looks_missing(client, factory, browser, desk
     conversation = desk.conversation(other)
     browser.sign_in(agent)
     assert client.get(f"/console/conversations/{conversation.public_id}").status_code == 404
+    assert client.get(f"/console/conversations/{conversation.public_id}/messages").status_code == 404
     assert client.get("/console/conversations/no-such-id").status_code == 404
 
 

@@ -15,6 +15,7 @@ from kefu.channels.access import (
     list_conversations,
     messages_of,
 )
+from kefu.channels.models import Conversation
 from kefu.core import clock
 from kefu.core.errors import InvalidInput, NotFound
 from kefu.customers.access import access_customer_by_id
@@ -94,9 +95,8 @@ def post_presence(page: PageDep, choice: Annotated[str, Form(max_length=40)]) ->
 def get_conversation(public_id: str, page: PageDep) -> Response:
     if (denied := page.refuse(P.conversations_read)) is not None:
         return denied
-    try:
-        conversation = access_conversation_by_public_id(page.session, page.actor, public_id)
-    except NotFound:
+    conversation = _conversation(page, public_id)
+    if conversation is None:
         return page.render("not_found.html", status_code=404)
     customer = access_customer_by_id(page.session, page.actor, conversation.customer_id)
     queue = page.session.get(Queue, conversation.queue_id) if conversation.queue_id else None
@@ -107,3 +107,25 @@ def get_conversation(public_id: str, page: PageDep) -> Response:
         queue=queue,
         messages=messages_of(page.session, conversation.id),
     )
+
+
+@router.get("/conversations/{public_id}/messages", response_class=HTMLResponse)
+def get_messages(public_id: str, page: PageDep) -> Response:
+    """The message list alone, refreshed when a message event arrives (and now and then regardless)."""
+    if (denied := page.refuse(P.conversations_read)) is not None:
+        return denied
+    conversation = _conversation(page, public_id)
+    if conversation is None:
+        return page.render("not_found.html", status_code=404)
+    return page.render(
+        "_messages.html", conversation=conversation, messages=messages_of(page.session, conversation.id)
+    )
+
+
+def _conversation(page: Page, public_id: str) -> Conversation | None:
+    """The conversation if it is in the reader's scope; missing and forbidden look the same."""
+    assert page.actor is not None
+    try:
+        return access_conversation_by_public_id(page.session, page.actor, public_id)
+    except NotFound:
+        return None

@@ -79,14 +79,21 @@
     var link = document.querySelector('#inbox a[href="' + CSS.escape(rememberedHref) + '"]');
     if (link) link.closest("[data-inbox-item]").classList.add("selected");
   });
-  // Live updates: /ws/console names what changed; fragments marked "kefu:event from:body" refresh
-  // themselves over ordinary GETs. Polling remains the fallback while the socket is down.
+  // Live updates: /ws/console names what changed ("message.created"); the page hears "kefu:event" and
+  // "kefu:message" (the name's first part), and fragments listening for them refresh over ordinary GETs.
+  // Polling remains the fallback while the socket is down.
+  function announce(message) {
+    var kind = String(JSON.parse(message.data).type || "").split(".")[0];
+    document.body.dispatchEvent(new CustomEvent("kefu:event"));
+    if (/^[a-z_]+$/.test(kind)) document.body.dispatchEvent(new CustomEvent("kefu:" + kind));
+  }
+
   function listen(delay) {
-    if (!document.querySelector("[hx-trigger*='kefu:event']")) return;
+    if (!document.querySelector("[hx-trigger*='kefu:']")) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + location.host + "/ws/console");
     socket.onopen = function () { delay = 1000; };
-    socket.onmessage = function () { document.body.dispatchEvent(new CustomEvent("kefu:event")); };
+    socket.onmessage = announce;
     socket.onclose = function () {
       setTimeout(function () { listen(Math.min(delay * 2, 30000)); }, delay);
     };
