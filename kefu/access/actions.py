@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from kefu.access.actor import Actor
 from kefu.access.audit import audit_by, do_audit
 from kefu.access.models import ApiToken, Team, User
-from kefu.access.passwords import WeakPassword, check_password_policy, hash_password, verify_password
+from kefu.access.passwords import HASHER, WeakPassword, check_password_policy, hash_password, verify_password
 from kefu.access.permissions import parse_scopes
 from kefu.access.roles import Role
 from kefu.access.throttle import (
@@ -117,6 +117,8 @@ def sign_in(session: Session, *, username: str, password: str, address: str | No
         _failed_sign_in(session, keys, now, user, address)
         raise Unauthenticated("wrong user name or password", code="sign_in_failed")
     clear_account_failures(session, username)
+    if HASHER.check_needs_rehash(user.password_hash or ""):  # the cost was raised since it was hashed
+        user.password_hash = hash_password(password)
     do_audit(
         session, "sign_in.success", actor_id=user.id, object_type="user", object_id=user.id, address=address
     )

@@ -29,6 +29,7 @@ class World:
     users: dict[Role, User]  # agent and team_lead in team A; the others centre-wide
     other_agent: User  # team B
     target: User  # an agent in team A whose permissions get changed
+    requester: User  # a second administrator, who filed the pending request
     tickets: dict[int, int]  # customer id -> the id of that customer's ticket
     mine: int  # a customer with a ticket assigned to users[agent] in team A
     mine2: int
@@ -136,6 +137,7 @@ def make_world(runtime) -> World:
         users,
         other_agent,
         target,
+        requester,
         tickets,
         mine,
         mine2,

@@ -101,3 +101,17 @@ def test_pending_requests_are_listed(client, world, as_user):
     _request(client, csrf, world.target.id, role="team_lead")
     pending = client.get("/api/v1/permission-requests", params={"status": "pending"}).json()
     assert {r["user_id"] for r in pending} == {world.target.id}
+
+
+def test_a_demotion_applies_to_the_very_next_request(client, world, as_user):
+    supervisor = world.users[Role.supervisor]
+    as_user(client, supervisor)
+    assert client.get("/api/v1/audit").status_code == 200
+    request = _request(client, as_user(client, world.users[Role.admin]), supervisor.id, role="agent").json()
+    other_admin_csrf = as_user(client, world.requester)
+    url = f"/api/v1/permission-requests/{request['id']}/approve"
+    assert (
+        client.post(url, json={"reason": "moved to the floor"}, headers=other_admin_csrf).status_code == 200
+    )
+    as_user(client, supervisor)
+    assert client.get("/api/v1/audit").status_code == 403

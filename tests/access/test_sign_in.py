@@ -227,3 +227,15 @@ def test_guessing_the_current_password_through_a_session_is_throttled(client, fa
     assert client.post("/api/v1/auth/password", json=body, headers=csrf).status_code == 429
     client.cookies.clear()
     assert sign_in(client, user.username).status_code == 429  # the account itself is locked
+
+
+def test_an_old_cheaper_hash_is_upgraded_at_sign_in(client, factory, runtime):
+    from argon2 import PasswordHasher
+
+    user = factory.user(Role.agent)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    with runtime.sessions() as session, session.begin():
+        session.execute(update(User).where(User.id == user.id).values(password_hash=weak))
+    assert sign_in(client, user.username).status_code == 200
+    with runtime.sessions() as session:
+        assert session.get(User, user.id).password_hash.startswith("$argon2id$v=19$m=19456,t=2")
