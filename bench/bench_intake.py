@@ -76,7 +76,7 @@ def kefu_process(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]
 
 
 async def _customer(
-    index: int, port: int, interval: float, seconds: float, ready: asyncio.Barrier, load: Load
+    index: int, port: int, interval: float, seconds: float, ready: asyncio.Barrier, load: Load, tag: str
 ) -> None:
     """Connect, send a first message (a first contact: customer and conversation are created) and wait
     until every customer has done so; then send at the steady rate for `seconds`."""
@@ -86,7 +86,9 @@ async def _customer(
     try:
         async with websockets.connect(url, compression=None, max_queue=None, open_timeout=120) as ws:
             await ws.recv()  # greeting
-            await _send(ws, pending, "warm", "first message opens the conversation")
+            await _send(
+                ws, pending, "warm", "first message opens the conversation (a duplicate in later runs)"
+            )
             while pending:
                 _record(json.loads(await ws.recv()), pending, load)
             warmed = True
@@ -97,7 +99,7 @@ async def _customer(
             number = 0
             while (now := time.perf_counter()) < stop:
                 await asyncio.sleep(max(0.0, next_at - now))
-                await _send(ws, pending, str(number), f"第{number}条消息 message {number}")
+                await _send(ws, pending, f"{tag}-{number}", f"第{number}条消息 message {number}")
                 load.sent += 1
                 number += 1
                 next_at += interval
@@ -138,12 +140,13 @@ def _record(frame: dict, pending: dict[str, float], load: Load) -> None:
 async def _run_load(
     port: int, customers: int, rate: float, seconds: float, *, first: int = 0, kill: object = None
 ) -> Load:
+    """`rate` is offered in total; client ids carry it, so runs at several rates on one server never clash."""
     """All customers warm up, then send together; with `kill` (a process), SIGKILL it mid-stream."""
     load = Load()
     ready = asyncio.Barrier(customers + 1)
     interval = customers / rate
     tasks = [
-        asyncio.create_task(_customer(first + i, port, interval, seconds, ready, load))
+        asyncio.create_task(_customer(first + i, port, interval, seconds, ready, load, f"r{rate:g}"))
         for i in range(customers)
     ]
     await ready.wait()
@@ -200,38 +203,49 @@ def run(quick: bool) -> list[Row]:
         single, batched = raw_sqlite(Path(tmp) / "raw.db", 2_000 if quick else 20_000)
         data_dir = Path(tmp) / "data"
         with kefu_process(data_dir) as (port, process):
-            load = asyncio.run(_run_load(port, customers, rate, seconds))
+            # The target load, then a fifth of it: what the latency is when the server keeps up.
+            loads = [asyncio.run(_run_load(port, customers, level, seconds)) for level in (rate, rate / 5)]
             killed = asyncio.run(_run_load(port, customers // 5, rate / 5, 4.0, first=100_000, kill=process))
-        lost = _missing(data_dir / "kefu.db", load.acked + killed.acked)
-    measured = len(load.latencies)
-    throughput = load.throughput
-    quantiles = statistics.quantiles(load.latencies, n=100) if measured > 1 else [0.0] * 99
-    note = f"{customers} customers offering {rate:,.0f} msg/s for {seconds:.0f} s"
-    note += f"; {load.errors} connection errors"
-    return [
-        Row(
-            "chat messages persisted + acked",
-            throughput,
-            "msg/s",
-            reference=f"raw SQLite {single:,.0f} tx/s",
-            ratio=throughput / single,
-            target="≥ 5,000 msg/s",
-            notes=note,
-        ),
-        Row(
-            "same, against raw SQLite batches of 1,000",
-            throughput,
-            "msg/s",
-            reference=f"raw SQLite {batched:,.0f} rows/s",
-            ratio=throughput / batched,
-        ),
-        Row("ack latency p50", quantiles[49] * 1000, "ms", notes="send → ack, ack after commit"),
-        Row("ack latency p99", quantiles[98] * 1000, "ms", target="< 50 ms"),
+        lost = _missing(data_dir / "kefu.db", [i for load in [*loads, killed] for i in load.acked])
+    rows = []
+    for level, load in zip((rate, rate / 5), loads, strict=True):
+        rows += _rows(load, customers, level, seconds, single, batched, target=level == rate)
+    checked = sum(len(load.acked) for load in [*loads, killed])
+    rows.append(
         Row(
             "acknowledged messages lost after SIGKILL mid-stream",
             float(lost),
             "messages",
             target="0",
-            notes=f"{len(killed.acked)} acked in the kill run + {len(load.acked)} in the main run",
+            notes=f"{len(killed.acked)} acked in the kill run; all {checked} acks of the run checked",
+        )
+    )
+    return rows
+
+
+def _rows(
+    load: Load, customers: int, rate: float, seconds: float, single: float, batched: float, *, target: bool
+) -> list[Row]:
+    quantiles = statistics.quantiles(load.latencies, n=100) if len(load.latencies) > 1 else [0.0] * 99
+    offered = f"{customers} customers offering {rate:,.0f} msg/s"
+    note = f"{offered} for {seconds:.0f} s; {load.errors} connection errors"
+    return [
+        Row(
+            f"chat messages persisted + acked ({offered})",
+            load.throughput,
+            "msg/s",
+            reference=f"raw SQLite {single:,.0f} single-row tx/s",
+            ratio=load.throughput / single,
+            target="≥ 5,000 msg/s" if target else "",
+            notes=note,
         ),
+        Row(
+            "same, against raw SQLite batches of 1,000",
+            load.throughput,
+            "msg/s",
+            reference=f"raw SQLite {batched:,.0f} rows/s",
+            ratio=load.throughput / batched,
+        ),
+        Row("ack latency p50", quantiles[49] * 1000, "ms", notes="send → ack; acks follow the commit"),
+        Row("ack latency p99", quantiles[98] * 1000, "ms", target="< 50 ms" if target else ""),
     ]
