@@ -52,6 +52,14 @@ def test_agent_sees_the_inbox_and_markup_stays_text(page, centre, screenshots):
     assert page.locator("main img").count() == 0  # the markup never became an element
     page.wait_for_timeout(300)  # an onerror handler would have fired by now
     assert page.dialogs == [] and page.errors == []
+    # Reply from the keyboard: r focuses the box, Ctrl+Enter sends through the API; the list refreshes.
+    reply = "您好，马上为您处理 <b>ok</b>"
+    page.locator("body").press("r")
+    page.keyboard.type(reply)
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".message.from-agent .body").last).to_have_text(reply)
+    expect(page.locator("[data-reply]")).to_have_value("")
+    assert page.locator("main b").count() == 0 and page.errors == []
     page.screenshot(path=str(screenshots / "conversation.png"))
 
 

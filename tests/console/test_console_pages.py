@@ -312,3 +312,12 @@ def test_inbox_filters_by_status_and_keeps_the_filter_when_refreshing(client, fa
     assert "Open Customer" in client.get("/console/inbox?status=active").text
     refused = client.get("/console?status=lost")
     assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "status"
+
+
+def test_reply_box_posts_to_the_api_and_only_on_open_conversations(client, factory, browser, desk):
+    agent = factory.user(Role.agent)
+    live, ended = desk.conversation(agent), desk.conversation(agent, status="ended")
+    browser.sign_in(agent)
+    page = client.get(f"/console/conversations/{live.public_id}").text
+    assert f'action="/api/v1/conversations/{live.public_id}/replies" data-json-post' in page
+    assert "data-json-post" not in client.get(f"/console/conversations/{ended.public_id}").text

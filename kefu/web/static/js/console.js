@@ -20,6 +20,40 @@
     if (form) form.requestSubmit();
   });
 
+  // Forms marked data-json-post send their fields as JSON to the API (with the CSRF header), so the
+  // console uses the very endpoint integrations use; the message list then refreshes itself.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-json-post]");
+    if (!form) return;
+    event.preventDefault();
+    var error = form.querySelector("[data-reply-error]");
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("kefu_csrf") },
+      body: JSON.stringify(Object.fromEntries(new FormData(form)))
+    }).then(function (response) {
+      if (error) error.hidden = response.ok;
+      if (!response.ok) return;
+      form.reset();
+      document.body.dispatchEvent(new CustomEvent("kefu:message"));
+    }).catch(function () {
+      if (error) error.hidden = false;
+    }).finally(function () {
+      button.disabled = false;
+    });
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) in a reply box sends it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("[data-reply]")) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
+  });
+
   function help() { return document.getElementById("help"); }
 
   function toggleHelp() {
@@ -61,6 +95,10 @@
     else if (key === "j") { move(1); }
     else if (key === "k") { move(-1); }
     else if (key === "g") { pendingG = true; }
+    else if (key === "r" && document.querySelector("[data-reply]")) {
+      event.preventDefault();
+      document.querySelector("[data-reply]").focus();
+    }
     else if (key === "o") {
       // Enter already follows the focused link; "o" opens the selection even after focus moved away.
       var selected = document.querySelector("[data-inbox-item].selected a");
