@@ -20,6 +20,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kefu.routing import presence
 from kefu.routing.errors import (
@@ -51,8 +52,9 @@ class Snapshot:
     priority: PriorityPolicy = DEFAULT_POLICY
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
+    """One assignment and why (immutable; a named tuple because one is built per decision)."""
+
     contact: str
     agent: str
     queue: str

@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kefu.routing.state import AgentState, QueueConfig
 
@@ -25,9 +26,11 @@ NEUTRAL_QUALITY = 50.0  # unknown quality ranks as an average agent: neither rew
 Entry = tuple[int, float, float, float, str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An agent as the strategy saw them when deciding: what a supervisor needs to see why."""
+class Candidate(NamedTuple):
+    """An agent as the strategy saw them when deciding: what a supervisor needs to see why.
+
+    A named tuple rather than a frozen dataclass: as immutable, and four are built per decision.
+    """
 
     agent: str
     score: float  # skill_first: skill match + quality/1000; idle_first: free share of the combined limit
