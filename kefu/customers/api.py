@@ -8,13 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.pii import present_profile
 from kefu.customers.access import access_customer_by_id, access_merge_by_id, identities_of, list_customers
 from kefu.customers.actions import do_merge_customers, do_set_lifetime_value, do_undo_merge
-from kefu.customers.models import Customer
 from kefu.customers.settings import TierRulesDep
 from kefu.customers.timeline import customer_timeline
 from kefu.web.deps import CurrentActor, SessionDep, writes_on_read
@@ -58,10 +56,11 @@ def get_customers(
 @router.get("/{customer_id}", response_model=CustomerProfileOut)
 @writes_on_read
 def get_customer(customer_id: int, session: SessionDep, actor: CurrentActor) -> CustomerProfileOut:
-    return _profile(session, actor, access_customer_by_id(session, actor, customer_id))
+    return _profile(session, actor, customer_id)
 
 
-def _profile(session: Session, actor: Actor, customer: Customer) -> CustomerProfileOut:
+def _profile(session: SessionDep, actor: Actor, customer_id: int) -> CustomerProfileOut:
+    customer = access_customer_by_id(session, actor, customer_id)
     identities = [
         IdentityOut.model_validate(i, from_attributes=True) for i in identities_of(session, customer.id)
     ]
@@ -135,8 +134,8 @@ class Customer360Out(CustomerProfileOut):
 @writes_on_read
 def get_customer_360(customer_id: int, session: SessionDep, actor: CurrentActor) -> Customer360Out:
     """Profile, identities, tier and tags, and conversations, tickets, CSAT and open follow-ups by time."""
+    profile = _profile(session, actor, customer_id)
     customer = access_customer_by_id(session, actor, customer_id)
-    profile = _profile(session, actor, customer)
     timeline = [
         TimelineItemOut.model_validate(i, from_attributes=True)
         for i in customer_timeline(session, actor, customer_id)
