@@ -48,7 +48,11 @@ def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
     """One pass; returns how many events it recorded. `full` reconsiders every open ticket, not only the
     due ones, and recomputes every `due_at` (a reconciliation, e.g. after SLA policies were edited)."""
     due = true() if full else Ticket.due_at <= now
-    rows = session.execute(select(*COLUMNS).where(Ticket.status.in_(ACTIVE_STATUSES), due)).all()
+    # Rows a request is changing right now are skipped (PostgreSQL): the request keeps a due_at that has
+    # come, so the next pass takes them; locking the others stops a request from overwriting this pass's
+    # due_at with one computed before it (SQLite's single writer needs neither).
+    query = select(*COLUMNS).where(Ticket.status.in_(ACTIVE_STATUSES), due)
+    rows = session.execute(query.with_for_update(skip_locked=True, of=Ticket)).all()
     mark_overdue_handoffs(session, now)
     if not rows:
         return 0

@@ -20,6 +20,7 @@ from kefu.routing import api as routing_api
 from kefu.routing.leader import RoutingLeader
 from kefu.surveys import api as surveys_api
 from kefu.tickets import api as tickets_api
+from kefu.tickets import sla_api
 from kefu.tickets.sweeper import SlaSweeper
 from kefu.web import health
 from kefu.web.deps import require_by_method
@@ -53,6 +54,7 @@ def api_router() -> APIRouter:
     )
     router.include_router(tickets_api.status_router)
     router.include_router(tickets_api.reports_router)
+    router.include_router(sla_api.router)
     router.include_router(surveys_api.router)
     return router
 

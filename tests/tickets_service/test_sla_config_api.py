@@ -1,0 +1,44 @@
+from kefu.access.roles import Role
+
+
+def test_defaults_are_shown_and_a_policy_edit_retimes_open_tickets(desk, factory, frozen_clock):
+    admin = factory.user(Role.admin)
+    config = desk.call("GET", "/sla", admin).json()
+    assert {p["name"] for p in config["policies"]} == {"complaint", "repair", "chat", "email"}
+    ticket = desk.ticket()
+    assert ticket["due_at"].startswith("2026-03-02T04:00:00")
+    body = {
+        "calendar": "china_office",
+        "targets": [{"metric": "first_response", "seconds": 7200, "warn_before": 1800}],
+        "is_default": True,
+    }
+    assert desk.call("PUT", "/sla/policies/email", admin, json=body).status_code == 200
+    # the open ticket is due now: the next sweep re-times it with the new target
+    assert desk.call("GET", f"/tickets/{ticket['id']}").json()["due_at"].startswith("2026-03-02T01:00:00")
+    from kefu.tickets.sweeper import sweep_step
+
+    sweep_step(desk.runtime)
+    again = desk.call("GET", f"/tickets/{ticket['id']}").json()
+    assert again["due_at"].startswith("2026-03-02T02:30:00")  # 09:00 + 2 h − 30 min, Shanghai
+    assert [c["metric"] for c in again["sla"]] == ["first_response"]
+
+
+def test_bad_configuration_is_refused_naming_the_problem(desk, factory):
+    admin = factory.user(Role.admin)
+    body = {"calendar": "nowhere", "targets": [{"metric": "resolution", "seconds": 60}]}
+    response = desk.call("PUT", "/sla/policies/odd", admin, json=body)
+    assert response.status_code == 422 and "nowhere" in response.json()["message"]
+    hours = {"hours": {"mon-fri": ["18:00-09:00"]}}
+    assert desk.call("PUT", "/sla/calendars/night", admin, json=hours).status_code == 422
+    warn = {"calendar": "24x7", "targets": [{"metric": "resolution", "seconds": 60, "warn_before": 60}]}
+    assert desk.call("PUT", "/sla/policies/odd", admin, json=warn).status_code == 422
+    assert desk.call("GET", "/sla", desk.agent).status_code == 403
+
+
+def test_a_centre_calendar_with_its_own_holiday(desk, factory, frozen_clock):
+    admin = factory.user(Role.admin)
+    hours = {"hours": {"mon-fri": ["09:00-18:00"]}, "extra_holidays": ["2026-03-02"]}
+    assert desk.call("PUT", "/sla/calendars/china_office", admin, json=hours).status_code == 200
+    ticket = desk.ticket()  # Monday 2 March is now a holiday: the 4 h start on Tuesday 09:00
+    first = next(c for c in ticket["sla"] if c["metric"] == "first_response")
+    assert first["deadline"].startswith("2026-03-03T05:00:00")
