@@ -53,7 +53,10 @@ class Requirement:
         if self.language is not None and self.language not in agent.languages:
             return False
         skills = agent.skills
-        return all(skills.get(skill, 0) >= level for skill, level in self.min_levels.items())
+        for skill, level in self.min_levels.items():
+            if skills.get(skill, 0) < level:
+                return False
+        return True
 
 
 def ladder(queue: QueueConfig) -> tuple[Requirement, ...]:
@@ -72,12 +75,16 @@ def ladder(queue: QueueConfig) -> tuple[Requirement, ...]:
 
 def qualifying_step(agent: AgentState, steps: tuple[Requirement, ...], channel: str) -> int | None:
     """The first step at which the agent may serve the queue, or None if never."""
-    if agent.capacity.get(channel, 0) < 1 or agent.max_total < 1:
+    if agent.capacity.get(channel, 0) < 1 or agent.max_total < 1 or not steps[-1].admits(agent):
         return None
-    for k, requirement in enumerate(steps):
-        if requirement.admits(agent):
-            return k
-    return None
+    low, high = 0, len(steps) - 1  # steps are nested, so admission is monotone: bisect for the first
+    while low < high:
+        middle = (low + high) // 2
+        if steps[middle].admits(agent):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def skill_match(agent: AgentState, queue: QueueConfig) -> float:
