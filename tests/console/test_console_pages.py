@@ -321,3 +321,10 @@ def test_reply_box_posts_to_the_api_and_only_on_open_conversations(client, facto
     page = client.get(f"/console/conversations/{live.public_id}").text
     assert f'action="/api/v1/conversations/{live.public_id}/replies" data-json-post' in page
     assert "data-json-post" not in client.get(f"/console/conversations/{ended.public_id}").text
+
+
+def test_only_the_api_docs_page_goes_without_the_policy(client):
+    """Swagger UI runs inline script; every other response keeps the policy."""
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    assert "content-security-policy" in client.get("/api/v1/openapi.json").headers
