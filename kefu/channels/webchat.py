@@ -14,31 +14,29 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
 
-from kefu.channels.actions import Inbound, open_conversation
+from kefu.channels.actions import Inbound
 from kefu.channels.append_actions import Appended
 from kefu.channels.intake_writer import IntakeWriter
 from kefu.channels.kinds import Channel, Sender
-from kefu.channels.models import Message
 from kefu.channels.settings import ChannelSettings, get_channel_settings
 from kefu.channels.signing import BadSignature, verify_value
+from kefu.channels.webchat_access import visitor_conversation_id, visitor_messages_after
 from kefu.core.errors import InvalidInput, KefuError
 from kefu.core.events import Event
 from kefu.core.runtime import Runtime
 from kefu.customers.identity import Identity, normalise_external, normalise_visitor
-from kefu.customers.models import CustomerIdentity
 from kefu.customers.settings import get_tier_rules
 from kefu.customers.tiers import IdentityKind, TierRules
 
 router = APIRouter()
+T = TypeVar("T")
 MAX_CLIENT_ID = 64
-RESUME_LIMIT = 500
 CLOSE_BAD_REQUEST, CLOSE_UNAUTHENTICATED = 4400, 4401
 Outbox = asyncio.Queue[dict[str, Any]]
 # Typing notices are not stored: published straight to the bus by either side. An agent console publishes
@@ -168,10 +166,15 @@ class ChatSession:
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        conversation_id = await asyncio.to_thread(_open_conversation_id, self.hub.runtime, self.identities)
+        conversation_id = await asyncio.to_thread(self._read, visitor_conversation_id)
         if conversation_id is not None:
             self.conversation_id = conversation_id
             self.hub.watch(conversation_id, self.outbox)
+
+    def _read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run a read for this visitor in its own short session (called in a worker thread)."""
+        with self.hub.runtime.sessions() as session:
+            return query(session, self.identities, *args)
 
     def handle(self, text: str) -> None:
         try:
@@ -248,7 +251,7 @@ class ChatSession:
         if not isinstance(after, int) or after < 0:
             self.outbox.put_nowait(_error(None, "invalid_input", "after: a message id (integer ≥ 0)"))
             return
-        messages = await asyncio.to_thread(_messages_after, self.hub.runtime, self.identities, after)
+        messages = await asyncio.to_thread(self._read, visitor_messages_after, after)
         self.outbox.put_nowait({"type": "history", "messages": messages})
 
 
@@ -259,48 +262,3 @@ def _error(client_id: object, code: str, message: str) -> dict[str, Any]:
         "code": code,
         "message": message,
     }
-
-
-def _open_conversation_id(runtime: Runtime, identities: tuple[Identity, ...]) -> int | None:
-    with runtime.sessions() as session:
-        for identity in reversed(identities):  # the signed customer id, when given, is the stronger claim
-            customer_id = session.scalar(
-                select(CustomerIdentity.customer_id).where(
-                    CustomerIdentity.kind == identity.kind.value,
-                    CustomerIdentity.namespace == identity.namespace,
-                    CustomerIdentity.value == identity.value,
-                )
-            )
-            if customer_id is not None:
-                conversation = open_conversation(session, customer_id, Channel.webchat)
-                return None if conversation is None else conversation.id
-    return None
-
-
-def _messages_after(runtime: Runtime, identities: tuple[Identity, ...], after: int) -> list[dict[str, Any]]:
-    conversation_id = _open_conversation_id(runtime, identities)
-    if conversation_id is None:
-        return []
-    with runtime.sessions() as session:
-        rows = session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation_id, Message.id > after, Message.is_internal.is_(False)
-            )
-            .order_by(Message.id)
-            .limit(RESUME_LIMIT)
-        )
-        return [
-            {
-                "message_id": m.id,
-                "sender": m.sender,
-                "body": m.body,
-                "created_at": m.created_at.isoformat(),
-                "client_id": _client_id(m.external_id),
-            }
-            for m in rows
-        ]
-
-
-def _client_id(external_id: str | None) -> str | None:
-    return None if external_id is None else external_id.partition(":")[2] or None
