@@ -2,7 +2,7 @@
 
 Routes are enumerated from the app, so a route added later joins automatically:
 - a route that declares no permission (`require`, `require_by_method`, `signed_in` or `public` from
-  kefu.web.deps) fails here;
+  kefu.web.deps) fails here; declarations add up (a router's and a route's both apply);
 - every role the matrix refuses must get 403, every role it allows must get through the gate;
 - path parameters this test knows (below) are filled with an object in the role's scope and one outside
   it, which must answer 404; a parameter it does not know gets a missing object, and a body it has no
@@ -70,7 +70,8 @@ BODIES = {
 }
 
 
-def declaration(route) -> object:
+def declarations(route) -> list:
+    """What the route declared, router-level and route-level (all of them apply)."""
     found = []
     stack = [route.dependant]
     while stack:
@@ -79,14 +80,20 @@ def declaration(route) -> object:
         if marker is not None:
             found.append(marker)
         stack.extend(dependant.dependencies)
-    assert len(found) == 1, f"{route.path}: declare exactly one permission (found {found})"
-    return found[0]
+    assert found, f"{route.path}: declares no permission (require, require_by_method, signed_in or public)"
+    assert PUBLIC not in found or len(found) == 1, f"{route.path}: public and also {found}"
+    return found
 
 
-def needed(decl: object, method: str) -> Permission | None:
-    if isinstance(decl, ByMethod):
-        return decl.read if method in SAFE_METHODS else decl.write
-    return None if decl == SIGNED_IN else decl  # type: ignore[return-value]
+def needed(found: list, method: str) -> set[Permission]:
+    """Every permission the route needs for `method` (empty: any signed-in actor)."""
+    needs = set()
+    for decl in found:
+        if isinstance(decl, ByMethod):
+            needs.add(decl.read if method in SAFE_METHODS else decl.write)
+        elif decl != SIGNED_IN:
+            needs.add(decl)
+    return needs
 
 
 @dataclass
@@ -123,12 +130,12 @@ def fill(method: str, route, world, inside: bool) -> Call:
 def check_route(method: str, route, client, new_world, as_user) -> list[str]:
     """The problems found on one route, for every role (empty when the route keeps every rule)."""
     try:
-        decl = declaration(route)
+        found = declarations(route)
     except AssertionError as exc:
         return [str(exc)]
-    if decl == PUBLIC:
+    if found == [PUBLIC]:
         return []  # reachable without signing in by design (sign-in itself, signed gateway webhooks)
-    permission = needed(decl, method)
+    permissions = needed(found, method)
     problems = []
     shared = new_world() if method in SAFE_METHODS else None
     for role in Role:
@@ -139,12 +146,12 @@ def check_route(method: str, route, client, new_world, as_user) -> list[str]:
             return client.request(method, call.path, json=call.body, headers=headers).status_code
 
         inside = fill(method, route, world, inside=True)
-        if not (permission is None or permission in permissions_of(role)):
+        if not permissions <= permissions_of(role):
             if (got := status(inside)) != 403:
                 problems.append(f"{method} {route.path}: {role} must be refused with 403, got {got}")
             continue
         if not inside.known:
-            if (got := status(inside)) in (401, 403) and permission is not None:
+            if (got := status(inside)) in (401, 403) and permissions:
                 problems.append(f"{method} {route.path}: {role} was refused at the gate ({got})")
             continue
         outside = fill(method, route, world, inside=False)
@@ -173,7 +180,7 @@ def test_the_matrix_gives_every_role_something_to_do():
 def test_every_state_changing_route_refuses_a_cookie_request_without_the_csrf_token(client, world, as_user):
     """Generated like the matrix: a new route cannot forget CSRF, because the check sits in authentication."""
     as_user(client, world.users[Role.admin])
-    unsafe = [(m, r) for m, r in ROUTES if m not in SAFE_METHODS and declaration(r) != PUBLIC]
+    unsafe = [(m, r) for m, r in ROUTES if m not in SAFE_METHODS and declarations(r) != [PUBLIC]]
     assert unsafe
     refused = {}
     for method, route in unsafe:
