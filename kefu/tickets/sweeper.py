@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, true, update
+from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,11 +47,13 @@ ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
 def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
     """One pass; returns how many events it recorded. `full` reconsiders every open ticket, not only the
     due ones, and recomputes every `due_at` (a reconciliation, e.g. after SLA policies were edited)."""
-    due = true() if full else Ticket.due_at <= now
+    # due_at alone picks the rows (its index; a ticket solved after a missed deadline is still due once, for
+    # its breach); `full` adds every open ticket
+    due = or_(Ticket.due_at <= now, Ticket.status.in_(ACTIVE_STATUSES)) if full else Ticket.due_at <= now
     # Rows a request is changing right now are skipped (PostgreSQL): the request keeps a due_at that has
     # come, so the next pass takes them; locking the others stops a request from overwriting this pass's
     # due_at with one computed before it (SQLite's single writer needs neither).
-    query = select(*COLUMNS).where(Ticket.status.in_(ACTIVE_STATUSES), due)
+    query = select(*COLUMNS).where(due)
     rows = session.execute(query.with_for_update(skip_locked=True, of=Ticket)).all()
     mark_overdue_handoffs(session, now)
     if not rows:
@@ -71,7 +73,7 @@ def _recorded(session: Session, due: Any) -> set[tuple[int, str, str, int]]:
     query = (
         select(SlaRecord.ticket_id, SlaRecord.kind, SlaRecord.subject, SlaRecord.cycle_us)
         .join(Ticket, Ticket.id == SlaRecord.ticket_id)
-        .where(Ticket.status.in_(ACTIVE_STATUSES), due)
+        .where(due)
     )
     return {tuple(r) for r in session.execute(query)}  # type: ignore[misc]
 

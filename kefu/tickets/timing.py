@@ -84,11 +84,12 @@ def risk_state_of_rows(rows: Sequence[ClockRow], now: datetime) -> str:
 
 
 def refresh_sla(ticket: Ticket, book: PolicyBook, now: datetime) -> None:
-    """Recompute the risk state and `due_at` after a change. A `due_at` that has already come is kept: the
-    sweep has not looked yet, and the event due then must not be skipped (it finds nothing if moot)."""
+    """Recompute the risk state and `due_at` after a change. A `due_at` that has already come is kept, in
+    any status: the sweep has not looked yet, and what was due then must not be skipped — e.g. a breach
+    of a ticket solved just after its deadline (the sweep finds nothing if the change made it moot)."""
     swept = sweep_ticket_of(ticket, book)
     ticket.sla_state = risk_state_of_rows(clock_rows(swept.policy, swept.times), now)
-    if ticket.due_at is not None and ticket.due_at <= now and ticket.status != "closed":
+    if ticket.due_at is not None and ticket.due_at <= now:
         return
     ticket.due_at = next_due(swept, now, ESCALATION)
 

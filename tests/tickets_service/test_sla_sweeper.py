@@ -107,3 +107,15 @@ def test_the_leader_sweeps_on_its_steps(runtime, desk, frozen_clock):
     finally:
         leader.stop()
     assert ("breach", "first_response") in records(runtime, ticket["id"])
+
+
+def test_a_ticket_solved_after_its_deadline_before_the_sweep_still_gets_its_breach(
+    runtime, desk, frozen_clock
+):
+    ticket = desk.ticket(channel="webchat")  # chat: first response 30 s
+    frozen_clock.advance(seconds=40)
+    desk.call("POST", f"/tickets/{ticket['id']}/status", json={"status": "solved"})
+    assert run_pass(runtime) >= 1
+    assert ("breach", "first_response") in records(runtime, ticket["id"])
+    assert stored(runtime, ticket["id"]).due_at is None  # nothing more ahead
+    assert run_pass(runtime) == 0
