@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,19 +114,23 @@ class ChainReport:
         return self.first_bad_id is None
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the log in order and recompute every hash. (Cutting rows off the end needs an outside copy of
-    the last hash to detect; `kefu audit verify` prints it for that purpose.)"""
+def check_entries(entries: Iterable[AuditEntry]) -> ChainReport:
+    """Recompute the chain over entries in id order; the first entry that does not match is reported."""
     prev = GENESIS
     checked = 0
-    for entry in session.scalars(
-        select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
-    ):
+    for entry in entries:
         checked += 1
         if entry.prev_hash != prev or entry.hash != entry_hash(prev, entry_content(entry)):
             return ChainReport(checked, entry.id)
         prev = entry.hash
     return ChainReport(checked, None)
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole log in order. (Cutting rows off the end needs an outside copy of the last hash to
+    detect; `kefu audit verify` prints it for that purpose.)"""
+    query = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
+    return check_entries(session.scalars(query))
 
 
 def last_hash(session: Session) -> str:
