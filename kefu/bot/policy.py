@@ -187,8 +187,13 @@ def _as_text(message: str | bytes) -> tuple[str, bool]:
     return message, len(_CONTROL.findall(message)) > max(2, len(message) // 20)
 
 
+_NOT_A_PERSON = ("人工智能",)  # "artificial intelligence" contains 人工 but asks for no one
+
+
 def _requests_human(text: str, config: PolicyConfig) -> bool:
     folded, terms = normalize(text), tokenize(text)
+    for phrase in _NOT_A_PERSON:
+        folded = folded.replace(phrase, " ")
     for phrase in config.handoff_phrases:
         phrase_terms = tokenize(phrase)
         if not phrase.isascii():

@@ -76,7 +76,9 @@ def test_explicit_request_hands_off(message):
     assert decision.handoff.reason is HandoffReason.REQUESTED
 
 
-@pytest.mark.parametrize("message", ["what does an insurance agency do", "humane treatment of pets"])
+@pytest.mark.parametrize(
+    "message", ["what does an insurance agency do", "humane treatment of pets", "你们用人工智能吗"]
+)
 def test_words_merely_containing_handoff_terms_do_not_hand_off(message):
     [decision] = run(message)
     assert decision.action is not Action.HANDOFF
