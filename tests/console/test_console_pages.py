@@ -10,7 +10,7 @@ from datetime import timedelta
 from kefu.access.models import User
 from kefu.access.roles import Role
 from kefu.core import clock
-from kefu.routing.actions import do_enqueue
+from kefu.routing.actions import check_set_presence, do_enqueue
 from kefu.routing.models import AgentPresence, AgentProfile, AgentSkill, Queue, Skill
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -328,3 +328,35 @@ def test_only_the_api_docs_page_goes_without_the_policy(client):
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and "content-security-policy" not in docs.headers
     assert "content-security-policy" in client.get("/api/v1/openapi.json").headers
+
+
+def test_wallboard_lists_agents_with_presence_and_contacts_in_reach(client, factory, browser, runtime, desk):
+    team, other_team = factory.team(), factory.team()
+    on_break, working, elsewhere = (
+        factory.user(Role.agent, team),
+        factory.user(Role.agent, team),
+        factory.user(Role.agent, other_team),
+    )
+    with runtime.write_sessions() as session, session.begin():
+        session.add(Queue(code="chat", name="Chat", channel="webchat"))
+        for agent in (on_break, working, elsewhere):
+            session.add(AgentProfile(user_id=agent.id, channel_capacity={"webchat": 3}, max_concurrent=3))
+    conversation = desk.conversation(None)
+    with runtime.write_sessions() as session, session.begin():
+        check_set_presence(session, on_break.id, "break", "meal", clock.now())
+        check_set_presence(session, working.id, "available", None, clock.now())
+        entry = do_enqueue(
+            session,
+            contact_kind="conversation",
+            contact_id=conversation.id,
+            queue_code="chat",
+            now=clock.now(),
+        )
+        entry.status, entry.agent_id = "assigned", working.id
+    browser.sign_in(factory.user(Role.team_lead, team))
+    page = client.get("/console/wallboard", headers={"Accept-Language": "en"}).text
+    rows = re.findall(r'<tr data-agent="(\d+)" class="state-(\w+)">', page)
+    assert [int(user_id) for user_id, _ in rows] == [working.id, on_break.id]  # the lead's team only
+    assert dict(rows)[str(on_break.id)] == "break" and "Break</td>" not in page and "Meal" in page
+    working_row = page[page.index(f'data-agent="{working.id}"') :]
+    assert re.search(r'data-figure="contacts">1<', working_row)

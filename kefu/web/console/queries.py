@@ -14,11 +14,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kefu.access.actor import Actor
+from kefu.access.models import User
+from kefu.access.roles import Role
 from kefu.analytics.measures import ContactRecord
 from kefu.channels.models import Conversation
 from kefu.core.clock import as_utc
 from kefu.routing.access import queue_statuses
-from kefu.routing.models import AgentPresence, AgentSkill, Queue, QueueEntry, Skill
+from kefu.routing.models import AgentPresence, AgentProfile, AgentSkill, Queue, QueueEntry, Skill
+from kefu.routing.snapshot import HELD
 from kefu.routing.state import Presence
 from kefu.web.console.presence import OFFLINE, PresenceView
 from kefu.web.console.wallboard import (
@@ -78,12 +82,57 @@ def _queue_figures(
     return figures
 
 
+@dataclass(frozen=True)
+class AgentLine:
+    user_id: int
+    name: str
+    presence: PresenceView
+    contacts: int  # offered or assigned to the agent now
+
+
+def agent_lines(session: Session, actor: Actor) -> list[AgentLine]:
+    """The agents routing knows (those with a routing profile) in the actor's reach, with their presence and
+    current contacts: working agents first, then breaks and training, then those offline."""
+    query = (
+        select(User.id, User.display_name, AgentPresence)
+        .join(AgentProfile, AgentProfile.user_id == User.id)
+        .outerjoin(AgentPresence, AgentPresence.user_id == User.id)
+        .where(User.is_active)
+    )
+    if actor.role == Role.team_lead:
+        query = query.where(User.team_id == actor.team_id)
+    held = dict(
+        session.execute(
+            select(QueueEntry.agent_id, func.count())
+            .where(QueueEntry.status.in_(HELD), QueueEntry.agent_id.is_not(None))
+            .group_by(QueueEntry.agent_id)
+        ).all()
+    )
+    lines = [
+        AgentLine(user_id, name, _view(row), held.get(user_id, 0))
+        for user_id, name, row in session.execute(query)
+    ]
+    return sorted(lines, key=lambda line: (STATE_ORDER.index(line.presence.state), line.name))
+
+
+# Wallboard order: who is taking contacts, then who is away for a while, then who is gone.
+STATE_ORDER = (
+    Presence.BUSY,
+    Presence.AVAILABLE,
+    Presence.AFTER_CONTACT_WORK,
+    Presence.BREAK,
+    Presence.TRAINING,
+    Presence.OFFLINE,
+)
+
+
+def _view(row: AgentPresence | None) -> PresenceView:
+    return OFFLINE if row is None else PresenceView(Presence(row.state), as_utc(row.since), row.break_reason)
+
+
 def presence_of(session: Session, user_id: int) -> PresenceView:
     """The agent's presence as routing recorded it (offline when routing has never seen them)."""
-    row = session.get(AgentPresence, user_id)
-    if row is None:
-        return OFFLINE
-    return PresenceView(Presence(row.state), as_utc(row.since), row.break_reason)
+    return _view(session.get(AgentPresence, user_id))
 
 
 def eligible_queue_ids(session: Session, user_id: int) -> list[int]:

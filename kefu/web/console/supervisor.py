@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.web.console.page import Page, PageDep
-from kefu.web.console.queries import wallboard
+from kefu.web.console.queries import agent_lines, wallboard
 from kefu.web.console.wallboard import start_of_day
 from kefu.web.security_headers import CHART_CONTENT_SECURITY_POLICY
 
@@ -27,7 +27,9 @@ def _figures(page: Page) -> dict[str, object]:
         "offered": hourly.offered,
         "answered": hourly.answered,
     }
-    return {"queues": board.queues, "chart": chart, "refresh": REFRESH_SECONDS}
+    assert page.actor is not None
+    agents = agent_lines(page.session, page.actor)
+    return {"queues": board.queues, "agents": agents, "chart": chart, "refresh": REFRESH_SECONDS}
 
 
 @router.get("/wallboard", response_class=HTMLResponse)
