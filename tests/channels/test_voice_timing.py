@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kefu.channels.voice import CallEvent, CallEventRefused, CallTimes, apply_call_event
 
@@ -62,3 +64,27 @@ def test_event_before_the_offer_names_the_field() -> None:
     with pytest.raises(CallEventRefused) as caught:
         _run((CallEvent.answered, -1))
     assert caught.value.field == "at"
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(CallEvent)), st.integers(min_value=0, max_value=600)), max_size=12
+    )
+)
+def test_any_event_sequence_keeps_the_timings_consistent(steps: list[tuple[CallEvent, int]]) -> None:
+    """Whatever the platform sends, accepted events leave times that add up; refused ones change nothing."""
+    times, clock_second = CallTimes(queued_at=T0), 0
+    for event, gap in steps:
+        clock_second += gap
+        try:
+            times = apply_call_event(times, event, T0 + timedelta(seconds=clock_second))
+        except CallEventRefused:
+            continue
+    assert times.hold_seconds >= 0 and times.after_contact_seconds >= 0 and times.transfer_count >= 0
+    if times.wait_seconds is not None:
+        assert times.wait_seconds >= 0
+    if times.abandoned:
+        assert times.answered_at is None and times.ended_at is not None
+    if times.answered_at and times.ended_at:
+        assert times.talk_seconds + times.hold_seconds == (times.ended_at - times.answered_at).total_seconds()
+        assert times.held_since is None  # the call stopped holding when it ended
