@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from kefu.access.actions import do_create_api_token, do_create_user
 from kefu.access.models import ApiToken, Team, User
 from kefu.access.passwords import hash_password
+from kefu.access.permissions import permissions_of
 from kefu.access.roles import Role
 from kefu.core import migrate
 from kefu.core.clock import FrozenClock, use_clock
@@ -167,8 +168,10 @@ class Factory:
             )
 
     def token(self, user: User, scopes: list[str] | None = None) -> tuple[ApiToken, str]:
+        """A token scoped to `scopes`, or to everything the user's role may do."""
+        granted = scopes if scopes is not None else sorted(p.value for p in permissions_of(user.role))
         with self.runtime.sessions() as session, session.begin():
-            return do_create_api_token(session, user_id=user.id, name="test", scopes=scopes or [])
+            return do_create_api_token(session, user_id=user.id, name="test", scopes=granted)
 
     def auth(self, user: User, scopes: list[str] | None = None) -> dict[str, str]:
         """Headers that authenticate as `user` through an API token."""

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.models import AuditEntry
 from kefu.core import clock
+from kefu.core.dialect import lock_for_transaction
 
 GENESIS = "0" * 64
 # Serialises appends on PostgreSQL so that two transactions never chain onto the same previous row.
@@ -48,11 +49,6 @@ def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + _canonical(content)).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-
-
 def do_audit(
     session: Session,
     action: str,
@@ -64,7 +60,7 @@ def do_audit(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (so it exists exactly when the audited change does)."""
-    _lock_chain(session)
+    lock_for_transaction(session, _CHAIN_LOCK_KEY)
     prev = last_hash(session)
     entry = AuditEntry(
         at=clock.now(),

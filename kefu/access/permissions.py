@@ -67,14 +67,10 @@ def permissions_of(role: str) -> frozenset[Permission]:
 
 
 def allows(actor: Actor, permission: Permission) -> bool:
-    """The role must allow it and, for an API token, so must the token's scopes.
-
-    A token without scopes acts with its owner's full role: only code creates those (the test factory,
-    the CLI); the API refuses to create a token without scopes.
-    """
+    """The role must allow it and, for an API token, so must the token's scopes."""
     if permission not in permissions_of(actor.role):
         return False
-    return not actor.token_scopes or permission.value in actor.token_scopes
+    return actor.token_scopes is None or permission.value in actor.token_scopes
 
 
 def parse_scopes(scopes: list[str]) -> list[str]:

@@ -65,6 +65,16 @@ def release_advisory_lock(connection: Connection, key: int) -> None:
         connection.commit()
 
 
+def lock_for_transaction(session: Session, key: int) -> None:
+    """Serialise writers of one thing (e.g. the audit hash chain) until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: write transactions already run one at a time
+    (BEGIN IMMEDIATE), so there is nothing to take.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def reset_sequences(session: Session, tables: list[str]) -> None:
     """After rows were inserted with explicit ids, move PostgreSQL's id sequences past them."""
     if session.get_bind().dialect.name != "postgresql":
