@@ -35,10 +35,10 @@ from kefu.core.runtime import open_runtime
 from kefu.customers.models import Customer
 from kefu.tickets.calendar import to_us
 from kefu.tickets.models import SlaRecord, Ticket
-from kefu.tickets.policies import policy_book
+from kefu.tickets.policies import sla_setup
 from kefu.tickets.sweep import next_due
 from kefu.tickets.sweeper import sweep_pass
-from kefu.tickets.timing import ESCALATION, sweep_ticket_of
+from kefu.tickets.timing import sweep_ticket_of
 
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 CONCURRENCY = (1, 8, 32)
@@ -89,11 +89,11 @@ def _seed_tickets(runtime, count: int) -> None:
         session.flush()
         session.execute(insert(Ticket), _ticket_rows(count, customer.id, rng))
     with runtime.write_sessions() as session, session.begin():
-        book = policy_book(session)
+        setup = sla_setup(session)
         tickets = session.scalars(select(Ticket)).all()
         first = NOW - timedelta(days=4)  # as the app stored it when each ticket last changed
         for t in tickets:
-            t.due_at = next_due(sweep_ticket_of(t, book), max(first, t.created_at), ESCALATION)
+            t.due_at = next_due(sweep_ticket_of(t, setup), max(first, t.created_at), setup.escalation)
 
 
 def _sweeper_rows(quick: bool) -> list[Row]:

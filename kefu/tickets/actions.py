@@ -26,9 +26,9 @@ from kefu.tickets.kinds import Priority, Severity, TicketType
 from kefu.tickets.lifecycle import InvalidTransition, TicketStatus, check_transition, is_reopen
 from kefu.tickets.models import Ticket, TicketEvent
 from kefu.tickets.notify import watchers
-from kefu.tickets.policies import policy_book
+from kefu.tickets.policies import SlaSetup, sla_setup
 from kefu.tickets.sla import CHANNELS
-from kefu.tickets.timing import ESCALATION, moved_pauses, refresh_sla
+from kefu.tickets.timing import level_in_chain, moved_pauses, refresh_sla
 
 SUGGESTION_KINDS = ("product", "process", "service", "other")
 # A ticket this old is "long": the customer hears when it moves (progress notices).
@@ -83,7 +83,7 @@ def _announce(session: Session, ticket: Ticket, kind: str, **data: Any) -> None:
 
 def _touch(session: Session, ticket: Ticket, now: datetime) -> None:
     ticket.updated_at = now
-    refresh_sla(ticket, policy_book(session), now)
+    refresh_sla(ticket, sla_setup(session), now)
 
 
 def do_create_ticket(
@@ -98,8 +98,8 @@ def do_create_ticket(
     if fields.get("assignee_id") is not None:
         assignee = user_or_refuse(session, fields["assignee_id"], "assignee_id")
         fields["team_id"] = fields.get("team_id") or assignee.team_id
-    book = policy_book(session)
-    policy = book.choose(fields["channel"], fields["type"], fields.get("priority") or "normal", tier)
+    setup = sla_setup(session)
+    policy = setup.book.choose(fields["channel"], fields["type"], fields.get("priority") or "normal", tier)
     defaults = {"custom_fields": {}, "tags": [], "description": "", "priority": "normal"}
     ticket = Ticket(
         public_id=public_id(), status=TicketStatus.new.value, created_at=now, updated_at=now,
@@ -110,12 +110,21 @@ def do_create_ticket(
     session.flush()
     _record(session, ticket, "created", actor_id, now, policy=policy.name, **_summary(fields))
     if ticket.type == "complaint" and ticket.severity == "major":
-        escalate(session, ticket, ESCALATION.major_complaint_level, now, "major complaint", actor_id)
-    refresh_sla(ticket, book, now)
+        _major(session, ticket, setup, now, actor_id)
+    refresh_sla(ticket, setup, now)
     _announce(session, ticket, "created", customer=ticket.customer_id, channel=ticket.channel)
     if ticket.type == "suggestion":
         _notify_customer(session, ticket, "acknowledged")  # the customer is thanked for the suggestion
     return ticket
+
+
+def _major(session: Session, ticket: Ticket, setup: SlaSetup, now: datetime, actor_id: int | None) -> None:
+    """A major complaint goes straight to the policy's level for it (the supervisor by default)."""
+    level = setup.escalation.major_complaint_level.value
+    if setup.escalation.rank(level) > setup.escalation.rank(
+        level_in_chain(setup.escalation, ticket.escalation_level)
+    ):
+        escalate(session, ticket, level, now, "major complaint", setup.escalation, actor_id)
 
 
 def _summary(fields: dict[str, Any]) -> dict[str, Any]:
@@ -149,11 +158,11 @@ def do_update_ticket(
     if {"type", "priority"} & set(diff):
         tier = session.scalar(select(Customer.tier).where(Customer.id == ticket.customer_id)) or "active"
         ticket.sla_policy = (
-            policy_book(session).choose(ticket.channel, ticket.type, ticket.priority, tier).name
+            sla_setup(session).book.choose(ticket.channel, ticket.type, ticket.priority, tier).name
         )
     _record(session, ticket, "updated", actor_id, now, changes=diff)
     if diff.get("severity", {}).get("to") == "major":
-        escalate(session, ticket, ESCALATION.major_complaint_level, now, "major complaint", actor_id)
+        _major(session, ticket, sla_setup(session), now, actor_id)
     _touch(session, ticket, now)
     _announce(session, ticket, "updated", fields=sorted(diff))
     return ticket
@@ -294,9 +303,10 @@ def do_escalate_by_hand(
 ) -> Ticket:
     """One level up the chain, or straight to a higher level; refused at the top or downwards (409)."""
     try:
-        level = manual_escalation(ESCALATION, ticket.escalation_level, to)
+        policy = sla_setup(session).escalation
+        level = manual_escalation(policy, level_in_chain(policy, ticket.escalation_level), to)
     except EscalationError as exc:
         raise Conflict(str(exc), code="invalid_escalation", field="to") from exc
-    escalate(session, ticket, level.value, now, reason or "by hand", actor_id)
+    escalate(session, ticket, level.value, now, reason or "by hand", policy, actor_id)
     _touch(session, ticket, now)
     return ticket

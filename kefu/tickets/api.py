@@ -16,7 +16,7 @@ from kefu.core.errors import InvalidInput
 from kefu.tickets import access, actions, follow_ups, handoffs, status_links, suggestions
 from kefu.tickets.access import TicketFilter
 from kefu.tickets.models import FollowUp, Handoff, Ticket
-from kefu.tickets.policies import policy_book
+from kefu.tickets.policies import sla_setup
 from kefu.tickets.timing import countdowns
 from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require
 
@@ -202,7 +202,7 @@ class PublicStatusOut(BaseModel):
 def _out(ticket: Ticket, session: SessionDep | None = None) -> TicketOut:
     out = TicketOut.model_validate(ticket, from_attributes=True)
     if session is not None:
-        out.sla = [ClockOut(**c) for c in countdowns(ticket, policy_book(session), clock.now())]
+        out.sla = [ClockOut(**c) for c in countdowns(ticket, sla_setup(session), clock.now())]
     return out
 
 
@@ -393,7 +393,7 @@ def follow_up_result(
 def public_status(token: str, session: SessionDep, runtime: RuntimeDep) -> PublicStatusOut:
     """What the customer's signed link shows: this ticket's status and estimate, nothing else."""
     ticket = status_links.ticket_for_token(session, runtime.settings.signing_key, token)
-    estimate = status_links.estimate(ticket, policy_book(session), clock.now())
+    estimate = status_links.estimate(ticket, sla_setup(session), clock.now())
     return PublicStatusOut(
         public_id=ticket.public_id,
         subject=ticket.subject,

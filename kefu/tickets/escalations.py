@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from kefu.core.events import Event, send_event_on_commit
 from kefu.tickets.calendar import to_us
+from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.models import SlaRecord, Ticket, TicketEvent
 from kefu.tickets.notify import level_recipients
 from kefu.tickets.once import insert_once
-from kefu.tickets.timing import ESCALATION
+from kefu.tickets.timing import level_in_chain
 
 
 def escalation_record(ticket: Ticket, level: str, due_at: datetime, now: datetime, reason: str) -> SlaRecord:
@@ -50,10 +51,16 @@ def history_row(
 
 
 def apply_escalation(
-    session: Session, ticket: Ticket, level: str, now: datetime, reason: str, actor_id: int | None = None
+    session: Session,
+    ticket: Ticket,
+    level: str,
+    now: datetime,
+    reason: str,
+    policy: EscalationPolicy,
+    actor_id: int | None = None,
 ) -> None:
     """Move the ticket up to `level` (never down), keep it in the history and notify that level."""
-    if ESCALATION.rank(level) > ESCALATION.rank(ticket.escalation_level):
+    if policy.rank(level) > policy.rank(level_in_chain(policy, ticket.escalation_level)):
         ticket.escalation_level = level
     session.add(TicketEvent(**history_row(ticket.id, level, reason, now, actor_id)))
     recipients = level_recipients(session, ticket, level)
@@ -61,10 +68,16 @@ def apply_escalation(
 
 
 def escalate(
-    session: Session, ticket: Ticket, level: str, now: datetime, reason: str, actor_id: int | None = None
+    session: Session,
+    ticket: Ticket,
+    level: str,
+    now: datetime,
+    reason: str,
+    policy: EscalationPolicy,
+    actor_id: int | None = None,
 ) -> bool:
     """Record and apply an escalation once; False when the level was already reached for this ticket."""
     if not insert_once(session, escalation_record(ticket, level, now, now, reason)):
         return False
-    apply_escalation(session, ticket, level, now, reason, actor_id)
+    apply_escalation(session, ticket, level, now, reason, policy, actor_id)
     return True

@@ -16,7 +16,7 @@ from kefu.core.events import Event, send_event_on_commit
 from kefu.tickets.actions import do_change_status, user_or_refuse
 from kefu.tickets.models import Handoff, Ticket, TicketEvent
 from kefu.tickets.notify import watchers
-from kefu.tickets.policies import policy_book
+from kefu.tickets.policies import sla_setup
 from kefu.tickets.timing import policy_for
 
 HOLD_FROM = ("new", "open", "pending")
@@ -42,7 +42,7 @@ def do_hand_off(
         raise Conflict(
             f"status: a {ticket.status} ticket cannot be handed off; reopen it first", field="status"
         )
-    calendar = policy_for(ticket, policy_book(session)).calendar
+    calendar = policy_for(ticket, sla_setup(session).book).calendar
     due_at = calendar.add_business_seconds(now, response_hours * 3600)
     handoff = Handoff(
         ticket_id=ticket.id, department_id=department_id, owner_id=owner_id, task=task, status="open",

@@ -95,6 +95,17 @@ class SlaPolicyRow(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class EscalationPolicyRow(Base):
+    """The centre's escalation chain and steps (one row, `default`; none stored: the built-in policy)."""
+
+    __tablename__ = "escalation_policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    chain: Mapped[list[str]] = mapped_column(JSON, default=list)  # lowest first, starting with "agent"
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # {level, on, after_seconds}
+    major_complaint_level: Mapped[str] = mapped_column(String(20), default="supervisor")
+
+
 class SlaRecord(Base):
     """A warning, breach or escalation the sweep recorded; the unique key makes each happen once, even with
     two sweepers racing or a restart in between."""

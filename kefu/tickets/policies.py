@@ -10,6 +10,7 @@ can be edited).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from kefu.core.holidays import CHINA, NO_HOLIDAYS
 from kefu.tickets.calendar import TWENTY_FOUR_SEVEN, BusinessCalendar
-from kefu.tickets.models import BusinessCalendarRow, SlaPolicyRow
+from kefu.tickets.escalation import EscalationError, EscalationPolicy, EscalationStep
+from kefu.tickets.models import BusinessCalendarRow, EscalationPolicyRow, SlaPolicyRow
 from kefu.tickets.sla import PolicyBook, PolicyRule, SlaError, SlaPolicy, SlaTarget
 
 HOUR = 3600
@@ -65,7 +67,25 @@ DEFAULT_POLICIES: list[dict[str, Any]] = [
     },
 ]
 
-_books: dict[str, PolicyBook] = {}
+DEFAULT_ESCALATION: dict[str, Any] = {
+    "chain": ["agent", "team_lead", "supervisor"],
+    "steps": [
+        {"level": "team_lead", "on": "at_risk", "after_seconds": 0},
+        {"level": "supervisor", "on": "breach", "after_seconds": 0},
+    ],
+    "major_complaint_level": "supervisor",
+}
+
+
+@dataclass(frozen=True)
+class SlaSetup:
+    """Everything that times a ticket: the policy book and the escalation policy."""
+
+    book: PolicyBook
+    escalation: EscalationPolicy
+
+
+_setups: dict[str, SlaSetup] = {}
 
 
 def calendar_of(row: dict[str, Any]) -> BusinessCalendar:
@@ -123,13 +143,30 @@ def stored_config(session: Session) -> tuple[list[dict[str, Any]], list[dict[str
     return [_calendar_dict(r) for r in session.scalars(select(BusinessCalendarRow))], policies
 
 
-def policy_book(session: Session) -> PolicyBook:
+def escalation_of(config: dict[str, Any]) -> EscalationPolicy:
+    """The pure policy from its stored form; a bad one is refused naming the field."""
+    steps = tuple(EscalationStep(s["level"], s["on"], s.get("after_seconds", 0)) for s in config["steps"])
+    chain = tuple(config["chain"])
+    if not chain or chain[0] != "agent":
+        raise EscalationError("chain: must start with agent (the customer-facing owner)")
+    return EscalationPolicy(chain, steps, config["major_complaint_level"])  # type: ignore[arg-type]
+
+
+def stored_escalation(session: Session) -> dict[str, Any]:
+    row = session.scalar(select(EscalationPolicyRow).where(EscalationPolicyRow.name == "default"))
+    if row is None:
+        return DEFAULT_ESCALATION
+    return {"chain": row.chain, "steps": row.steps, "major_complaint_level": row.major_complaint_level}
+
+
+def sla_setup(session: Session) -> SlaSetup:
     calendars, policies = stored_config(session)
-    key = json.dumps([calendars, policies], sort_keys=True)
-    book = _books.get(key)
-    if book is None:
-        book = _books[key] = build_book(calendars, policies)
-    return book
+    escalation = stored_escalation(session)
+    key = json.dumps([calendars, policies, escalation], sort_keys=True)
+    setup = _setups.get(key)
+    if setup is None:
+        setup = _setups[key] = SlaSetup(build_book(calendars, policies), escalation_of(escalation))
+    return setup
 
 
 def _positioned(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from kefu.core.errors import InvalidInput
 from kefu.tickets.lifecycle import ACTIVE
-from kefu.tickets.models import BusinessCalendarRow, SlaPolicyRow, Ticket
-from kefu.tickets.policies import build_book, ensure_defaults, stored_config
+from kefu.tickets.models import BusinessCalendarRow, EscalationPolicyRow, SlaPolicyRow, Ticket
+from kefu.tickets.policies import build_book, ensure_defaults, escalation_of, stored_config
 
 ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
 
@@ -67,3 +67,18 @@ def _retime(session: Session, policy_names: list[str], now: datetime) -> None:
             .where(Ticket.sla_policy.in_(policy_names), Ticket.status.in_(ACTIVE_STATUSES))
             .values(due_at=now)
         )
+
+
+def do_put_escalation(session: Session, *, values: dict[str, Any], now: datetime) -> EscalationPolicyRow:
+    """Replace the escalation chain and steps; every open ticket is re-timed by the next sweep."""
+    try:
+        escalation_of(values)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidInput(f"{exc}".strip("'"), field="escalation") from exc
+    row = session.scalar(select(EscalationPolicyRow).where(EscalationPolicyRow.name == "default"))
+    row = row or EscalationPolicyRow(name="default")
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.add(row)
+    session.execute(update(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES)).values(due_at=now))
+    return row

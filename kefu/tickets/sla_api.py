@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.tickets import sla_actions
-from kefu.tickets.policies import stored_config
+from kefu.tickets.policies import stored_config, stored_escalation
 from kefu.web.deps import SessionDep, require
 
 router = APIRouter(prefix="/sla", tags=["sla"], dependencies=[require(Permission.config_manage)])
@@ -49,16 +49,29 @@ class PolicyIn(BaseModel):
     is_default: bool = False
 
 
+class StepIn(BaseModel):
+    level: Literal["team_lead", "supervisor"]
+    on: Literal["at_risk", "breach"] = Field(description="an SLA clock's warning instant, or its deadline")
+    after_seconds: float = Field(default=0, ge=0, description="business seconds after that instant")
+
+
+class EscalationIn(BaseModel):
+    chain: list[Literal["agent", "team_lead", "supervisor"]] = Field(min_length=2, max_length=3)
+    steps: list[StepIn] = Field(max_length=6)
+    major_complaint_level: Literal["agent", "team_lead", "supervisor"] = "supervisor"
+
+
 class ConfigOut(BaseModel):
     calendars: list[dict[str, Any]]
     policies: list[dict[str, Any]]
+    escalation: dict[str, Any]
 
 
 @router.get("")
 def get_config(session: SessionDep) -> ConfigOut:
     """The calendars and policies in force (the defaults while none are stored)."""
     calendars, policies = stored_config(session)
-    return ConfigOut(calendars=calendars, policies=policies)
+    return ConfigOut(calendars=calendars, policies=policies, escalation=stored_escalation(session))
 
 
 @router.put("/calendars/{name}")
@@ -72,4 +85,12 @@ def put_calendar(name: Name, body: CalendarIn, session: SessionDep) -> dict[str,
 def put_policy(name: Name, body: PolicyIn, session: SessionDep) -> dict[str, Any]:
     values = {"name": name, **body.model_dump()}
     sla_actions.do_put_policy(session, values=values, now=clock.now())
+    return values
+
+
+@router.put("/escalation")
+def put_escalation(body: EscalationIn, session: SessionDep) -> dict[str, Any]:
+    """The chain (lowest first, from agent) and the steps that climb it; e.g. agent → supervisor."""
+    values = body.model_dump()
+    sla_actions.do_put_escalation(session, values=values, now=clock.now())
     return values

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from kefu.core.errors import NotFound
 from kefu.tickets.links import read_token, sign_token
 from kefu.tickets.models import Ticket
-from kefu.tickets.sla import PolicyBook, sla_clocks
+from kefu.tickets.policies import SlaSetup
+from kefu.tickets.sla import sla_clocks
 from kefu.tickets.timing import sweep_ticket_of
 
 PURPOSE = "ticket-status"
@@ -34,11 +35,11 @@ def ticket_for_token(session: Session, secret: str, token: str) -> Ticket:
     return ticket
 
 
-def estimate(ticket: Ticket, book: PolicyBook, now: datetime) -> datetime | None:
+def estimate(ticket: Ticket, setup: SlaSetup, now: datetime) -> datetime | None:
     """When the ticket is due to be resolved: the resolution deadline while it runs (None while paused or
     without a resolution target), the solve time once solved."""
     if ticket.solved_at is not None:
         return ticket.solved_at
-    swept = sweep_ticket_of(ticket, book)
+    swept = sweep_ticket_of(ticket, setup)
     clock = next((c for c in sla_clocks(swept.policy, swept.times) if c.metric == "resolution"), None)
     return None if clock is None else clock.deadline

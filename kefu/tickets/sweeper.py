@@ -23,16 +23,17 @@ from kefu.core.events import Event, send_event_on_commit
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
 from kefu.tickets.calendar import to_us
+from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.escalations import escalation_notice, history_row
 from kefu.tickets.handoffs import mark_overdue_handoffs
 from kefu.tickets.lifecycle import ACTIVE
 from kefu.tickets.models import SlaRecord, Ticket, TicketEvent
 from kefu.tickets.notify import recipients_of_level, supervisors
 from kefu.tickets.once import insert_once
-from kefu.tickets.policies import policy_book
+from kefu.tickets.policies import sla_setup
 from kefu.tickets.sla import clock_rows
 from kefu.tickets.sweep import SlaEvent, SlaEventKind, SweepTicket, next_due, sweep
-from kefu.tickets.timing import ESCALATION, risk_state_of_rows, sweep_ticket_of
+from kefu.tickets.timing import risk_state_of_rows, sweep_ticket_of
 
 LOCK_KEY = 0x6B65_6675_0002  # "kefu" + 2: the SLA sweeper
 COLUMNS = (
@@ -58,13 +59,13 @@ def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
     mark_overdue_handoffs(session, now)
     if not rows:
         return 0
-    book = policy_book(session)
-    swept = {row.id: sweep_ticket_of(row, book) for row in rows}
-    events = sweep(swept.values(), now, _recorded(session, due), ESCALATION)
+    setup = sla_setup(session)
+    swept = {row.id: sweep_ticket_of(row, setup) for row in rows}
+    events = sweep(swept.values(), now, _recorded(session, due), setup.escalation)
     new = _record(session, events, now)
     by_id = {row.id: row for row in rows}
-    levels = _announce(session, new, by_id, now)
-    _store_next(session, swept, by_id, levels, now)
+    levels = _announce(session, new, by_id, swept, now, setup.escalation)
+    _store_next(session, swept, by_id, levels, now, setup.escalation)
     return len(new)
 
 
@@ -101,7 +102,12 @@ def _record(session: Session, events: Sequence[SlaEvent], now: datetime) -> list
 
 
 def _announce(
-    session: Session, events: Sequence[SlaEvent], rows: dict[int, Row[Any]], now: datetime
+    session: Session,
+    events: Sequence[SlaEvent],
+    rows: dict[int, Row[Any]],
+    swept: dict[int, SweepTicket],
+    now: datetime,
+    policy: EscalationPolicy,
 ) -> dict[int, str]:
     """Events for the console (owner and team lead, or the escalation level's people), progress notices
     for the customer, escalations kept in the history; returns each escalated ticket's new level. The
@@ -115,7 +121,8 @@ def _announce(
         lead = leads.get(row.team_id) if row.team_id is not None else None
         if event.kind is SlaEventKind.escalation:
             level = event.subject
-            if ESCALATION.rank(level) > ESCALATION.rank(levels.get(row.id, row.escalation_level)):
+            current = levels.get(row.id, swept[row.id].level)
+            if policy.rank(level) > policy.rank(current):
                 levels[row.id] = level
             history.append(history_row(row.id, level, event.reason, now, None))
             recipients = recipients_of_level(level, row.assignee_id, lead, bosses)
@@ -146,6 +153,7 @@ def _store_next(
     rows: dict[int, Row[Any]],
     levels: dict[int, str],
     now: datetime,
+    policy: EscalationPolicy,
 ) -> None:
     """Store each swept ticket's next `due_at`, risk state and level; unchanged rows are not written."""
     changes = []
@@ -153,7 +161,7 @@ def _store_next(
         if ticket_id in levels:
             ticket = replace(ticket, level=levels[ticket_id])
         row = rows[ticket_id]
-        due_at = next_due(ticket, now, ESCALATION)
+        due_at = next_due(ticket, now, policy)
         state = risk_state_of_rows(clock_rows(ticket.policy, ticket.times), now)
         if due_at != row.due_at or state != row.sla_state or ticket_id in levels:
             change = {"id": ticket_id, "due_at": due_at, "sla_state": state}

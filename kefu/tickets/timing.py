@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Row
 
 from kefu.tickets.calendar import from_us, to_us
-from kefu.tickets.escalation import EscalationPolicy
+from kefu.tickets.escalation import EscalationLevel, EscalationPolicy
 from kefu.tickets.lifecycle import SLA_PAUSED
 from kefu.tickets.models import Ticket
+from kefu.tickets.policies import SlaSetup
 from kefu.tickets.sla import (
     ClockRow,
     PolicyBook,
@@ -27,7 +28,18 @@ from kefu.tickets.sla import (
 )
 from kefu.tickets.sweep import SweepTicket, next_due
 
-ESCALATION = EscalationPolicy()  # agent → team_lead at risk → supervisor at breach; major complaints at once
+GLOSSARY_ORDER = tuple(EscalationLevel)
+
+
+def level_in_chain(policy: EscalationPolicy, level: str) -> str:
+    """A stored level the (edited) chain no longer has counts as the highest chain level below it: a
+    ticket at team_lead when the chain became agent → supervisor is at agent, and still climbs."""
+    if level in policy.ranks:
+        return level
+    below = [
+        lv for lv in policy.chain if GLOSSARY_ORDER.index(lv) < GLOSSARY_ORDER.index(EscalationLevel(level))
+    ]
+    return below[-1] if below else policy.chain[0]
 
 
 def moved_pauses(pauses: Sequence[list[Any]], old: str, new: str, now: datetime) -> list[list[Any]]:
@@ -56,7 +68,7 @@ def policy_for(ticket: Ticket | Row[Any], book: PolicyBook) -> SlaPolicy:
     return policy or book.choose(ticket.channel, ticket.type, ticket.priority, "active")
 
 
-def sweep_ticket_of(ticket: Ticket | Row[Any], book: PolicyBook) -> SweepTicket:
+def sweep_ticket_of(ticket: Ticket | Row[Any], setup: SlaSetup) -> SweepTicket:
     times = TicketTimes(
         ticket.id,
         ticket.created_at,
@@ -66,7 +78,8 @@ def sweep_ticket_of(ticket: Ticket | Row[Any], book: PolicyBook) -> SweepTicket:
         ticket.solved_at,
     )
     major = ticket.type == "complaint" and ticket.severity == "major"
-    return SweepTicket(times, policy_for(ticket, book), ticket.escalation_level, major)
+    level = level_in_chain(setup.escalation, ticket.escalation_level)
+    return SweepTicket(times, policy_for(ticket, setup.book), level, major)
 
 
 def risk_state_of_rows(rows: Sequence[ClockRow], now: datetime) -> str:
@@ -83,21 +96,21 @@ def risk_state_of_rows(rows: Sequence[ClockRow], now: datetime) -> str:
     return state
 
 
-def refresh_sla(ticket: Ticket, book: PolicyBook, now: datetime) -> None:
+def refresh_sla(ticket: Ticket, setup: SlaSetup, now: datetime) -> None:
     """Recompute the risk state and `due_at` after a change. A `due_at` that has already come is kept, in
     any status: the sweep has not looked yet, and what was due then must not be skipped — e.g. a breach
     of a ticket solved just after its deadline (the sweep finds nothing if the change made it moot)."""
-    swept = sweep_ticket_of(ticket, book)
+    swept = sweep_ticket_of(ticket, setup)
     ticket.sla_state = risk_state_of_rows(clock_rows(swept.policy, swept.times), now)
     if ticket.due_at is not None and ticket.due_at <= now:
         return
-    ticket.due_at = next_due(swept, now, ESCALATION)
+    ticket.due_at = next_due(swept, now, setup.escalation)
 
 
-def countdowns(ticket: Ticket, book: PolicyBook, now: datetime) -> list[dict[str, Any]]:
+def countdowns(ticket: Ticket, setup: SlaSetup, now: datetime) -> list[dict[str, Any]]:
     """Each clock for the API: deadline, warning, whether it runs, and business seconds left (negative once
     overdue; while paused, the business time that will be left when the clock resumes)."""
-    swept = sweep_ticket_of(ticket, book)
+    swept = sweep_ticket_of(ticket, setup)
     calendar, out = swept.policy.calendar, []
     for c in sla_clocks(swept.policy, swept.times):
         if c.deadline is None:

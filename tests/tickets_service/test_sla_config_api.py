@@ -42,3 +42,38 @@ def test_a_centre_calendar_with_its_own_holiday(desk, factory, frozen_clock):
     ticket = desk.ticket()  # Monday 2 March is now a holiday: the 4 h start on Tuesday 09:00
     first = next(c for c in ticket["sla"] if c["metric"] == "first_response")
     assert first["deadline"].startswith("2026-03-03T05:00:00")
+
+
+def test_an_edited_chain_skips_the_team_lead_and_waits_half_an_hour(desk, factory, frozen_clock):
+    from datetime import timedelta
+
+    from kefu.tickets.sweeper import sweep_step
+
+    admin = factory.user(Role.admin)
+    ticket = desk.ticket()
+    body = {
+        "chain": ["agent", "supervisor"],
+        "steps": [{"level": "supervisor", "on": "at_risk", "after_seconds": 1800}],
+    }
+    assert desk.call("PUT", "/sla/escalation", admin, json=body).status_code == 200
+    assert desk.call("GET", "/sla", admin).json()["escalation"]["chain"] == ["agent", "supervisor"]
+    frozen_clock.current += timedelta(hours=3)  # 12:00 Shanghai: at risk, no team lead in the chain
+    sweep_step(desk.runtime)
+    assert desk.of_type("ticket.escalated") == []
+    frozen_clock.current += timedelta(minutes=30)
+    sweep_step(desk.runtime)
+    [escalated] = desk.of_type("ticket.escalated")
+    assert escalated.payload["level"] == "supervisor" and escalated.recipients == (desk.supervisor.id,)
+    assert desk.call("GET", f"/tickets/{ticket['id']}").json()["escalation_level"] == "supervisor"
+    bad = {"chain": ["team_lead", "supervisor"], "steps": []}
+    response = desk.call("PUT", "/sla/escalation", admin, json=bad)
+    assert response.status_code == 422 and "agent" in response.json()["message"]
+
+
+def test_a_level_the_chain_no_longer_has_counts_as_the_one_below():
+    from kefu.tickets.escalation import EscalationPolicy
+    from kefu.tickets.timing import level_in_chain
+
+    short = EscalationPolicy(chain=("agent", "supervisor"), steps=())
+    assert level_in_chain(short, "team_lead") == "agent"
+    assert level_in_chain(short, "supervisor") == "supervisor"

@@ -61,6 +61,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_sla_policies_name")),
     )
     op.create_table(
+        "escalation_policies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("chain", sa.JSON(), nullable=False),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.Column("major_complaint_level", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_policies")),
+        sa.UniqueConstraint("name", name=op.f("uq_escalation_policies_name")),
+    )
+    op.create_table(
         "sla_records",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -128,6 +138,7 @@ def downgrade() -> None:
     op.drop_table("follow_ups")
     op.drop_table("ticket_handoffs")
     op.drop_table("sla_records")
+    op.drop_table("escalation_policies")
     op.drop_table("sla_policies")
     op.drop_table("business_calendars")
     with op.batch_alter_table("tickets") as batch:
