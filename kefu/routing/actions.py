@@ -494,3 +494,18 @@ def queue_for_channel(session: Session, channel: str, language: str | None = Non
     the first queue of that channel in the customer's language, else the first of that channel."""
     queues = session.scalars(select(Queue).where(Queue.channel == channel).order_by(Queue.id)).all()
     return next((q for q in queues if q.language == language), queues[0] if queues else None)
+
+
+def do_auto_away(session: Session, user_id: int, now: datetime) -> AgentState | None:
+    """The agent's console went away: stop routing to them (break, reason `console_disconnected`),
+    keeping what they hold. Non-agents and agents already offline or on a break are left as they are."""
+    agents = agent_states(session, [user_id])
+    if user_id not in agents:
+        return None
+    away = presence_rules.auto_away(agents[user_id], seconds(now))
+    if away.presence is not agents[user_id].presence:
+        _save_presence(session, away, now)
+        send_event_on_commit(
+            session, Event("routing.presence", {"agent": user_id, "state": away.presence.value}, WALLBOARD)
+        )
+    return away

@@ -49,3 +49,46 @@ def test_events_reach_only_their_recipients_and_carry_no_payload(client, factory
         runtime.bus.publish(Event("routing.queued", {"entry": 3}, None))
         assert socket.receive_json() == {"type": "routing.released"}
         assert socket.receive_json() == {"type": "routing.queued"}
+
+
+def _agent_with_profile(runtime, factory, state="available"):
+    from kefu.core import clock
+    from kefu.routing.models import AgentPresence, AgentProfile
+
+    agent = factory.user(Role.agent)
+    with runtime.sessions() as session, session.begin():
+        session.add(
+            AgentProfile(
+                user_id=agent.id, languages=["zh_CN"], channel_capacity={"webchat": 3}, max_concurrent=3
+            )
+        )
+        session.add(AgentPresence(user_id=agent.id, state=state, since=clock.now(), idle_since=clock.now()))
+    return agent
+
+
+def _presence(runtime, agent):
+    from kefu.routing.models import AgentPresence
+
+    with runtime.sessions() as session:
+        row = session.get(AgentPresence, agent.id)
+        return row.state, row.break_reason
+
+
+def test_closing_the_last_console_takes_the_agent_off_routing(client, factory, browser, runtime):
+    agent = _agent_with_profile(runtime, factory)
+    browser.sign_in(agent)
+    with client.websocket_connect("/ws/console", headers=SITE):
+        with client.websocket_connect("/ws/console", headers=SITE):
+            pass
+        assert _presence(runtime, agent) == ("available", None)  # another tab is still open
+    assert _presence(runtime, agent) == ("break", "console_disconnected")
+
+
+def test_ending_the_users_sessions_closes_their_open_sockets(client, factory, browser, runtime):
+    agent = _agent_with_profile(runtime, factory)
+    browser.sign_in(agent)
+    with client.websocket_connect("/ws/console", headers=SITE) as socket:
+        runtime.bus.publish(Event("user.sessions_ended", {"user_id": agent.id}, (agent.id,)))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+        assert closed.value.code == 1008

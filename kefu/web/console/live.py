@@ -14,14 +14,17 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, WebSocket
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
+from kefu.access.actions import SESSIONS_ENDED
 from kefu.access.authn import actor_for_session
 from kefu.access.sessions import SESSION_COOKIE, decode_session
+from kefu.core import clock
 from kefu.core.errors import Unauthenticated
 from kefu.core.events import Event
 from kefu.core.runtime import Runtime
+from kefu.routing.actions import do_auto_away
 
 router = APIRouter(include_in_schema=False)
 POLICY_VIOLATION = 1008  # WebSocket close code: the handshake broke a rule (origin, authentication)
@@ -49,8 +52,10 @@ class LiveHub:
         self._sockets[queue] = user_id
         return queue
 
-    def leave(self, queue: asyncio.Queue[str]) -> None:
-        self._sockets.pop(queue, None)
+    def leave(self, queue: asyncio.Queue[str]) -> bool:
+        """Forget the socket; True when its user has no other console open in this process."""
+        user_id = self._sockets.pop(queue, None)
+        return user_id is not None and user_id not in self._sockets.values()
 
 
 def hub_for(app: FastAPI) -> LiveHub:
@@ -103,11 +108,24 @@ async def console_socket(websocket: WebSocket) -> None:
     try:
         while (await websocket.receive())["type"] != "websocket.disconnect":
             pass  # the page sends nothing that matters; this only waits for it to go away
+    except WebSocketDisconnect:
+        pass  # closed from our side (sessions ended)
     finally:
         sender.cancel()
-        hub.leave(queue)
+        if hub.leave(queue):
+            await run_in_threadpool(_auto_away, runtime, user_id)
+
+
+def _auto_away(runtime: Runtime, user_id: int) -> None:
+    with runtime.write_sessions() as session, session.begin():
+        do_auto_away(session, user_id, clock.now())
 
 
 async def _send(websocket: WebSocket, queue: asyncio.Queue[str]) -> None:
     while True:
-        await websocket.send_json({"type": await queue.get()})
+        kind = await queue.get()
+        if kind == SESSIONS_ENDED:
+            # Signed out, password changed or disabled: this connection's authorisation is gone now.
+            await websocket.close(code=POLICY_VIOLATION)
+            return
+        await websocket.send_json({"type": kind})
