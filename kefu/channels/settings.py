@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from starlette.requests import HTTPConnection
+
+from kefu.core.config import TomlFileSource
 
 
 class ChannelSettings(BaseSettings):
@@ -47,10 +49,17 @@ class ChannelSettings(BaseSettings):
         default=30.0, gt=0, description="first retry delay; doubles each time"
     )
 
-    @property
-    def mail_domain(self) -> str:
-        """The right-hand side of the Message-IDs kefu makes."""
-        return self.support_address.rpartition("@")[2] or "localhost"
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The same precedence as kefu's core settings: arguments, then KEFU_* variables, then kefu.toml."""
+        return (init_settings, env_settings, TomlFileSource(settings_cls))
 
 
 def get_channel_settings(request: HTTPConnection) -> ChannelSettings:
