@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from kefu.channels.kinds import Channel, ConversationStatus, Sender
 from kefu.channels.models import ChannelThread, Conversation, Message
 from kefu.core import clock
 from kefu.core.errors import InvalidInput, KefuError
-from kefu.core.events import PENDING_KEY, Event, send_event_on_commit
+from kefu.core.events import Event, send_event_on_commit
 from kefu.core.ids import public_id
 from kefu.customers.actions import do_recompute_tier, do_touch_customers, resolve_customer
 from kefu.customers.identity import Identity
@@ -83,31 +82,13 @@ def do_ingest_message(
     if existing is not None:
         return Ingested(existing, session.get_one(Conversation, existing.conversation_id), duplicate=True)
     try:
-        with savepoint_keeping_events(session):
+        with session.begin_nested():
             return _ingest_new(session, inbound, rules, conversation, continue_open)
     except IntegrityError:
         existing = _stored(session, inbound.channel, inbound.external_id)
         if existing is None:
             raise
         return Ingested(existing, session.get_one(Conversation, existing.conversation_id), duplicate=True)
-
-
-@contextmanager
-def savepoint_keeping_events(session: Session) -> Iterator[None]:
-    """A SAVEPOINT whose events wait for the outer COMMIT.
-
-    kefu.core.events hooks `after_commit`/`after_rollback`, which SQLAlchemy also fires when a SAVEPOINT is
-    released or rolled back: events would be published before the real commit, and a rolled-back savepoint
-    would drop the events queued before it. So the queue is set aside while the savepoint runs.
-    """
-    held = session.info.pop(PENDING_KEY, [])
-    try:
-        with session.begin_nested():
-            yield
-            inside = session.info.pop(PENDING_KEY, [])  # taken before the RELEASE can publish it
-    finally:
-        session.info[PENDING_KEY] = held
-    session.info[PENDING_KEY] = held + inside
 
 
 def _stored(session: Session, channel: Channel, external_id: str) -> Message | None:

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kefu.channels.actions import Inbound, check_inbound, message_event, savepoint_keeping_events
+from kefu.channels.actions import Inbound, check_inbound, message_event
 from kefu.channels.kinds import ConversationStatus, Sender
 from kefu.channels.models import Conversation, Message
 from kefu.core import clock
@@ -91,7 +91,7 @@ def _insert(
     now = clock.now()
     rows = [_row(items[i][0], items[i][1], now) for i in fresh]
     try:
-        with savepoint_keeping_events(session):
+        with session.begin_nested():
             # Core executemany on the table: no RETURNING (SQLite would then insert row by row) and no ORM
             # bulk bookkeeping, which cost more than the inserts themselves.
             session.execute(insert(Message.__table__), rows)

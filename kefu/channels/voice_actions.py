@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.access.models import User
-from kefu.channels.actions import do_add_message, do_start_conversation, savepoint_keeping_events
+from kefu.channels.actions import do_add_message, do_start_conversation
 from kefu.channels.kinds import Channel, ConversationStatus, Sender
 from kefu.channels.models import Conversation, Message, VoiceCall
 from kefu.channels.voice import CallEvent, CallTimes, apply_call_event
@@ -43,7 +43,7 @@ def do_voice_event(session: Session, report: CallReport, *, rules: TierRules) ->
         return session.get_one(Conversation, seen.conversation_id), True
     if report.agent_id is not None and session.get(User, report.agent_id) is None:
         raise InvalidInput(f"agent_id: no user {report.agent_id}", field="agent_id")
-    with savepoint_keeping_events(session):
+    with session.begin_nested():
         conversation, call = _call(session, report, rules)
         _apply(conversation, call, report)
         do_add_message(

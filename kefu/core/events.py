@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +127,37 @@ def make_bus(redis_url: str | None) -> EventBus:
     return RedisBus(redis_url) if redis_url else InProcessBus()
 
 
+def _levels(session: Session) -> list[list[Event]]:
+    """Pending events per transaction level: the outer transaction first, then one list per SAVEPOINT."""
+    return session.info.setdefault(PENDING_KEY, [[]])
+
+
 def send_event_on_commit(session: Session, event: Event) -> None:
-    """Queue an event to be published when (and only if) this session's transaction commits."""
-    session.info.setdefault(PENDING_KEY, []).append(event)
+    """Queue an event to be published when (and only if) this session's transaction commits.
+
+    Inside a SAVEPOINT the event belongs to it: dropped if the savepoint rolls back, kept for the outer
+    COMMIT if it is released.
+    """
+    _levels(session)[-1].append(event)
 
 
+@sa_event.listens_for(Session, "after_transaction_create")
+def _open_level(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        _levels(session).append([])
+
+
+# SQLAlchemy fires after_commit / after_rollback for SAVEPOINTs too (RELEASE / ROLLBACK TO), while the
+# session is still inside the savepoint; only the outermost COMMIT publishes.
 @sa_event.listens_for(Session, "after_commit")
 def _publish_pending(session: Session) -> None:
-    pending = session.info.pop(PENDING_KEY, [])
+    levels = _levels(session)
+    if session.in_nested_transaction():
+        if len(levels) > 1:
+            released = levels.pop()
+            levels[-1].extend(released)
+        return
+    pending = [event for level in session.info.pop(PENDING_KEY, [[]]) for event in level]
     bus: EventBus | None = session.info.get(BUS_KEY)
     if bus is None:
         if pending:
@@ -146,4 +169,8 @@ def _publish_pending(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    levels = session.info.get(PENDING_KEY)
+    if session.in_nested_transaction() and levels and len(levels) > 1:
+        levels.pop()  # only what the rolled-back savepoint queued
+    else:
+        session.info.pop(PENDING_KEY, None)

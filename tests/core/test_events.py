@@ -112,3 +112,20 @@ def test_commit_publishes_through_redis(tmp_path, sqlite_template):
         assert seen[0].type == "team.created"
     finally:
         runtime.close()
+
+
+def test_savepoints_keep_their_events_until_the_outer_commit(runtime):
+    received: list[str] = []
+    runtime.bus.subscribe(lambda e: received.append(e.type))
+    with runtime.sessions() as session, session.begin():
+        send_event_on_commit(session, Event("before"))
+        with session.begin_nested():
+            send_event_on_commit(session, Event("released"))
+        assert received == []  # RELEASE SAVEPOINT is not the commit
+        with pytest.raises(RuntimeError), session.begin_nested():
+            send_event_on_commit(session, Event("rolled_back"))
+            raise RuntimeError("undo this savepoint only")
+        with session.begin_nested(), session.begin_nested():
+            send_event_on_commit(session, Event("deeper"))
+        send_event_on_commit(session, Event("after"))
+    assert received == ["before", "released", "deeper", "after"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kefu.access.actor import Actor
 from kefu.access.models import User
 from kefu.access.roles import Role
+from kefu.access.scopes import conversation_scope
 from kefu.analytics.measures import ContactRecord
 from kefu.channels.models import Conversation
 from kefu.core.clock import as_utc
@@ -49,12 +50,14 @@ class Wallboard:
     hourly: HourlyVolume
 
 
-def wallboard(session: Session, *, since: datetime, now: datetime, timezone: str) -> Wallboard:
-    """Per queue: today's offered/answered/abandoned contacts since `since` (conversations table), and
-    what routing says now: who waits, for how long, and the estimated wait for a contact joining; and the
-    centre's contacts per hour today."""
+def wallboard(session: Session, actor: Actor, *, since: datetime, now: datetime, timezone: str) -> Wallboard:
+    """Per queue: today's offered/answered/abandoned contacts since `since` (conversations table) within the
+    reader's scope (a team lead's team; the centre for supervisors), and what routing says now: who waits,
+    for how long, and the estimated wait for a contact joining; and the contacts per hour today."""
     today: dict[int, list[ContactRecord]] = defaultdict(list)
-    entered = select(Conversation).where(Conversation.queue_id.is_not(None), Conversation.queued_at >= since)
+    entered = select(Conversation).where(
+        Conversation.queue_id.is_not(None), Conversation.queued_at >= since, conversation_scope(actor)
+    )
     for row in session.scalars(entered):
         today[row.queue_id].append(_record(row))  # type: ignore[index]
     everyone = [record for records in today.values() for record in records]

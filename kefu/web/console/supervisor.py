@@ -20,7 +20,7 @@ REFRESH_SECONDS = 5
 def _figures(page: Page) -> dict[str, object]:
     now = clock.now()
     timezone = page.request.app.state.runtime.settings.timezone
-    board = wallboard(page.session, since=start_of_day(now, timezone), now=now, timezone=timezone)
+    board = wallboard(page.session, page.actor, since=start_of_day(now, timezone), now=now, timezone=timezone)
     hourly = board.hourly
     chart = {
         "hours": [f"{h:02d}" for h in hourly.hours],
