@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kefu.channels.assignment import do_queue_conversation
 from kefu.channels.kinds import Channel, ConversationStatus, Sender
 from kefu.channels.models import ChannelThread, Conversation, Message
 from kefu.core import clock
@@ -140,7 +141,8 @@ def open_conversation(session: Session, customer_id: int, channel: Channel) -> C
 def do_start_conversation(
     session: Session, *, customer: Customer, channel: Channel, subject: str | None, rules: TierRules
 ) -> Conversation:
-    """A new contact enters the queue; the customer's activity changed, so their tier is recomputed."""
+    """A new contact enters its channel's routing queue; the customer's activity changed, so their tier is
+    recomputed."""
     now = clock.now()
     conversation = Conversation(
         public_id=public_id(),
@@ -159,6 +161,8 @@ def do_start_conversation(
     session.add(conversation)
     session.flush()
     do_recompute_tier(session, customer=customer, rules=rules)
+    if channel is not Channel.voice:  # calls are distributed by the telephone platform, which reports them
+        do_queue_conversation(session, conversation, now)
     send_event_on_commit(
         session,
         Event(

@@ -12,14 +12,18 @@ from kefu.access.actor import Actor
 from kefu.access.permissions import Permission
 from kefu.channels.access import access_conversation_by_public_id
 from kefu.channels.actions import MAX_BODY_CHARS
+from kefu.channels.assignment import do_end_conversation
 from kefu.channels.email_out import Relay, deliver_outbox
 from kefu.channels.gateway import channel_secret
-from kefu.channels.kinds import Channel
+from kefu.channels.kinds import Channel, ConversationStatus
 from kefu.channels.replies import WEBHOOK_CHANNELS, do_agent_reply
 from kefu.channels.settings import ChannelSettings, ChannelSettingsDep
 from kefu.channels.targets import parse_allowed
 from kefu.channels.webhooks import WebhookPolicy, deliver_due_webhooks
+from kefu.core import clock
+from kefu.core.errors import Conflict
 from kefu.core.runtime import Runtime
+from kefu.surveys.actions import do_create_survey
 from kefu.web.deps import RuntimeDep, SessionDep, require
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -55,6 +59,38 @@ def post_reply(
     elif channel in WEBHOOK_CHANNELS:
         background.add_task(deliver_due_webhooks, runtime.write_sessions, webhook_policy(runtime, settings))
     return ReplyOut(message_id=message.id, channel=channel.value, created_at=message.created_at)
+
+
+class SolveIn(BaseModel):
+    after_contact_seconds: int = Field(default=0, ge=0, le=3600, description="after-contact work to keep")
+
+
+class SolveOut(BaseModel):
+    status: str
+    ended_at: datetime
+    survey_sent: bool
+
+
+@router.post("/{public_id}/solve", response_model=SolveOut)
+def solve(
+    public_id: str,
+    body: SolveIn,
+    session: SessionDep,
+    actor: Annotated[Actor, require(Permission.conversations_write)],
+) -> SolveOut:
+    """End the conversation: its agent goes into after-contact work, and the customer is asked for CSAT."""
+    conversation = access_conversation_by_public_id(session, actor, public_id)
+    if conversation.status == ConversationStatus.ended.value:
+        raise Conflict("the conversation has already ended", code="conversation_ended")
+    now = clock.now()
+    do_end_conversation(session, conversation, now, body.after_contact_seconds)
+    survey = None
+    if conversation.agent_id is not None:
+        survey = do_create_survey(
+            session, customer_id=conversation.customer_id, channel=conversation.channel, now=now,
+            conversation_id=conversation.id, agent_id=conversation.agent_id,
+        )  # fmt: skip
+    return SolveOut(status=conversation.status, ended_at=now, survey_sent=survey is not None)
 
 
 def deliver_mail(runtime: Runtime, settings: ChannelSettings) -> None:

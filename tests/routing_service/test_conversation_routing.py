@@ -90,3 +90,49 @@ def test_no_queue_for_the_channel_leaves_the_conversation_unrouted(runtime, cent
     with runtime.sessions() as session:
         assert session.query(QueueEntry).count() == 0
         assert session.get(Conversation, conversation_id).queue_id is None
+
+
+def test_a_chat_from_a_customer_is_routed_answered_solved_and_surveyed(client, factory, runtime, centre):
+    from kefu.channels.actions import Inbound, do_ingest_message
+    from kefu.channels.kinds import Channel
+    from kefu.customers.identity import Identity
+    from kefu.customers.tiers import IdentityKind, TierRules
+    from kefu.surveys.models import Survey
+
+    connect_domains()
+    centre.queue()
+    agent = centre.agent()
+    inbound = Inbound(
+        channel=Channel.webchat,
+        external_id="m1",
+        body="订单什么时候发货?",
+        identities=(Identity(IdentityKind.visitor, "v-123"),),
+    )
+    with runtime.sessions() as session, session.begin():
+        conversation = do_ingest_message(session, inbound, rules=TierRules()).conversation
+    with runtime.sessions() as session, session.begin():
+        actions.route_waiting(session, clock.now())
+    with runtime.sessions() as session:
+        routed = session.get(Conversation, conversation.id)
+        assert (routed.agent_id, routed.status) == (agent.id, "active")
+    headers = factory.auth(agent)
+    solved = client.post(
+        f"/api/v1/conversations/{conversation.public_id}/solve",
+        json={"after_contact_seconds": 30},
+        headers=headers,
+    )
+    assert solved.status_code == 200 and solved.json()["survey_sent"] is True
+    again = client.post(f"/api/v1/conversations/{conversation.public_id}/solve", json={}, headers=headers)
+    assert again.status_code == 409
+    with runtime.sessions() as session:
+        assert (
+            session.query(Survey).filter_by(conversation_id=conversation.id, agent_id=agent.id).count() == 1
+        )
+        assert session.get(AgentPresence, agent.id).state == "after_contact_work"
+    other = factory.auth(centre.agent())
+    assert (
+        client.post(
+            f"/api/v1/conversations/{conversation.public_id}/solve", json={}, headers=other
+        ).status_code
+        == 404
+    )
