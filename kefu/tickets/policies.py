@@ -86,6 +86,7 @@ class SlaSetup:
 
 
 _setups: dict[str, SlaSetup] = {}
+SETUP_KEY = "kefu_sla_setup"
 
 
 def calendar_of(row: dict[str, Any]) -> BusinessCalendar:
@@ -160,13 +161,22 @@ def stored_escalation(session: Session) -> dict[str, Any]:
 
 
 def sla_setup(session: Session) -> SlaSetup:
+    """The setup in force, read once per session (a request, a sweeper pass); edits forget it."""
+    memo = session.info.get(SETUP_KEY)
+    if memo is not None:
+        return memo
     calendars, policies = stored_config(session)
     escalation = stored_escalation(session)
     key = json.dumps([calendars, policies, escalation], sort_keys=True)
     setup = _setups.get(key)
     if setup is None:
         setup = _setups[key] = SlaSetup(build_book(calendars, policies), escalation_of(escalation))
+    session.info[SETUP_KEY] = setup
     return setup
+
+
+def forget_setup(session: Session) -> None:
+    session.info.pop(SETUP_KEY, None)
 
 
 def _positioned(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:

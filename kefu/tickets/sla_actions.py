@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kefu.core.errors import InvalidInput
 from kefu.tickets.lifecycle import ACTIVE
 from kefu.tickets.models import BusinessCalendarRow, EscalationPolicyRow, SlaPolicyRow, Ticket
-from kefu.tickets.policies import build_book, ensure_defaults, escalation_of, stored_config
+from kefu.tickets.policies import build_book, ensure_defaults, escalation_of, forget_setup, stored_config
 
 ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
 
@@ -35,6 +35,7 @@ def do_put_calendar(session: Session, *, values: dict[str, Any], now: datetime) 
     for key, value in values.items():
         setattr(row, key, value)
     session.add(row)
+    forget_setup(session)
     _retime(session, [p["name"] for p in policies if p["calendar"] == values["name"]], now)
     return row
 
@@ -53,6 +54,7 @@ def do_put_policy(session: Session, *, values: dict[str, Any], now: datetime) ->
     for key, value in values.items():
         setattr(row, key, value)
     session.add(row)
+    forget_setup(session)
     _retime(session, [values["name"]], now)
     return row
 
@@ -80,5 +82,6 @@ def do_put_escalation(session: Session, *, values: dict[str, Any], now: datetime
     for key, value in values.items():
         setattr(row, key, value)
     session.add(row)
+    forget_setup(session)
     session.execute(update(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES)).values(due_at=now))
     return row
