@@ -313,8 +313,8 @@ def _api_rows(quick: bool) -> list[Row]:
                 "tickets/s",
                 reference=reference,
                 ratio=None if theirs is None else two["requests_per_s"] / theirs["requests_per_s"],
-                notes=f"{_latency(two)}, CPU {two['cpu_ms']:.1f} ms/ticket; same worker count as the peer (on "
-                "SQLite each worker has its own in-process event bus: fine for this API-only load)",
+                notes=f"{_latency(two)}, CPU {two['cpu_ms']:.1f} ms/ticket; as many workers as the peer (on "
+                "SQLite each has its own in-process event bus: fine for this API-only load)",
             )
         )
     return rows
