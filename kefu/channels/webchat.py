@@ -22,17 +22,20 @@ from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect
 
 from kefu.channels.actions import Inbound
 from kefu.channels.append_actions import Appended
+from kefu.channels.assignment import CONTACT_KIND
 from kefu.channels.intake_writer import IntakeWriter
 from kefu.channels.kinds import Channel, Sender
 from kefu.channels.settings import ChannelSettings, get_channel_settings
 from kefu.channels.signing import BadSignature, verify_value
 from kefu.channels.webchat_access import visitor_conversation_id, visitor_messages_after
+from kefu.core import clock
 from kefu.core.errors import InvalidInput, KefuError
 from kefu.core.events import Event
 from kefu.core.runtime import Runtime
 from kefu.customers.identity import Identity, normalise_external, normalise_visitor
 from kefu.customers.settings import get_tier_rules
 from kefu.customers.tiers import IdentityKind, TierRules
+from kefu.routing.access import Position, positions_of
 
 router = APIRouter()
 T = TypeVar("T")
@@ -43,6 +46,19 @@ Outbox = asyncio.Queue[dict[str, Any]]
 # {"conversation_id", "sender": "agent"} with this type to show "typing…" in the visitor's widget.
 TYPING_EVENT = "conversation.typing"
 WIDGET = Path(__file__).parent / "static" / "webchat.js"
+# Routing events that can move a visitor's place in line.
+QUEUE_EVENTS = frozenset(
+    {
+        "routing.queued",
+        "routing.offered",
+        "routing.assigned",
+        "routing.abandoned",
+        "routing.transferred",
+        "routing.released",
+        "routing.presence",
+    }
+)
+POSITION_REFRESH_SECONDS = 1.0
 
 
 def visitor_identities(settings: ChannelSettings, params: dict[str, str]) -> tuple[Identity, ...]:
@@ -68,10 +84,14 @@ class WebchatHub:
         self.writer = IntakeWriter(runtime.write_sessions, rules)
         self._loop = asyncio.get_running_loop()
         self._outboxes: dict[int, set[Outbox]] = defaultdict(set)
+        self._refreshing = self._refresh_again = False
         runtime.bus.subscribe(self._on_event)
 
     def watch(self, conversation_id: int, outbox: Outbox) -> None:
+        known = outbox in self._outboxes.get(conversation_id, ())
         self._outboxes[conversation_id].add(outbox)
+        if not known:
+            self.refresh_positions()
 
     def forget(self, outbox: Outbox) -> None:
         for conversation_id in [c for c, watchers in self._outboxes.items() if outbox in watchers]:
@@ -81,6 +101,9 @@ class WebchatHub:
 
     def _on_event(self, event: Event) -> None:
         # Called on the publishing thread (a request's, the writer's, or the Redis listener's).
+        if event.type in QUEUE_EVENTS:
+            self._loop.call_soon_threadsafe(self.refresh_positions)
+            return
         payload = event.payload
         if payload.get("sender") == Sender.customer.value:
             return
@@ -90,6 +113,32 @@ class WebchatHub:
             )
         elif event.type == "message.created":
             self._push(payload["conversation_id"], _message_frame(payload))
+
+    def refresh_positions(self) -> None:
+        """Tell waiting visitors their place in line and estimated wait (on the loop; coalesced)."""
+        if not self._outboxes:
+            return
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        task = asyncio.ensure_future(self._refresh_positions())
+        task.add_done_callback(lambda _: setattr(self, "_refreshing", False))
+
+    async def _refresh_positions(self) -> None:
+        while True:
+            self._refresh_again = False
+            positions = await asyncio.to_thread(self._positions, list(self._outboxes))
+            for conversation_id, place in positions.items():
+                ewt = None if place.ewt_seconds is None else round(place.ewt_seconds)
+                self._push(conversation_id, {"type": "queue", "position": place.position, "ewt_seconds": ewt})
+            if not self._refresh_again:
+                return
+            await asyncio.sleep(POSITION_REFRESH_SECONDS)  # a busy queue updates visitors at most this often
+
+    def _positions(self, conversation_ids: list[int]) -> dict[int, Position]:
+        with self.runtime.sessions() as session:
+            return positions_of(session, CONTACT_KIND, conversation_ids, clock.now())
 
     def _push(self, conversation_id: int, frame: dict[str, Any]) -> None:
         for outbox in list(self._outboxes.get(conversation_id, ())):

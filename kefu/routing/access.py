@@ -81,17 +81,10 @@ def queue_statuses(session: Session, now: datetime) -> list[QueueStatus]:
 
 def entry_position(session: Session, entry_id: int, now: datetime) -> Position:
     entry = session.get(QueueEntry, entry_id)
-    if entry is None or entry.status != "waiting":
+    found = positions_of(session, entry.contact_kind, [entry.contact_id], now) if entry else {}
+    if entry is None or entry.contact_id not in found:
         raise NotFound(f"waiting contact {entry_id} not found")
-    queue = session.get(Queue, entry.queue_id)
-    router = Router(load_snapshot(session), seconds(now))
-    position = router.position(str(entry_id))
-    return Position(
-        entry_id,
-        queue.code,
-        position,
-        estimate_wait(position, router.queue_load(queue.code), _aht(session, queue, now)),
-    )
+    return found[entry.contact_id]
 
 
 def decisions_for_contact(session: Session, contact_kind: str, contact_id: int) -> Sequence[RoutingDecision]:
@@ -122,3 +115,30 @@ def assigned_entry_in_scope(session: Session, actor: Actor, entry_id: int) -> Qu
     if not visible:
         raise NotFound(f"assigned contact {entry_id} not found")
     return entry
+
+
+def positions_of(
+    session: Session, contact_kind: str, contact_ids: Sequence[int], now: datetime
+) -> dict[int, Position]:
+    """Position and EWT of each of these contacts that is waiting, from one snapshot (for pushing updates)."""
+    entries = session.scalars(
+        select(QueueEntry).where(
+            QueueEntry.contact_kind == contact_kind,
+            QueueEntry.contact_id.in_(contact_ids),
+            QueueEntry.status == "waiting",
+        )
+    ).all()
+    if not entries:
+        return {}
+    router = Router(load_snapshot(session), seconds(now))
+    queues = {
+        q.id: q for q in session.scalars(select(Queue).where(Queue.id.in_({e.queue_id for e in entries})))
+    }
+    aht = {queue_id: _aht(session, queue, now) for queue_id, queue in queues.items()}
+    found = {}
+    for entry in entries:
+        queue = queues[entry.queue_id]
+        position = router.position(str(entry.id))
+        ewt = estimate_wait(position, router.queue_load(queue.code), aht[entry.queue_id])
+        found[entry.contact_id] = Position(entry.id, queue.code, position, ewt)
+    return found

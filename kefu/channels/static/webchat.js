@@ -9,8 +9,10 @@
   var origin = new URL(script.src).origin.replace(/^http/, "ws");
   var zh = (navigator.language || "zh").toLowerCase().indexOf("zh") === 0;
   var T = zh
-    ? { title: "在线客服", placeholder: "请输入消息…", send: "发送", offline: "连接中断，正在重连…", typing: "对方正在输入…" }
-    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Reconnecting…", typing: "Typing…" };
+    ? { title: "在线客服", placeholder: "请输入消息…", send: "发送", offline: "连接中断，正在重连…", typing: "对方正在输入…",
+        queue: function (n, min) { return "您前面还有 " + (n - 1) + " 位" + (min === null ? "" : "，预计等待约 " + min + " 分钟"); } }
+    : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Reconnecting…", typing: "Typing…",
+        queue: function (n, min) { return "You are number " + n + " in line" + (min === null ? "" : ", about " + min + " min"); } };
   var http = new URL(script.src).origin;
   var store = window.localStorage;
   var KEY = "kefu.webchat." + (script.dataset.site || "default");
@@ -101,6 +103,9 @@
         });
         save();
       } else if (frame.type === "typing") { status.textContent = T.typing; }
+      else if (frame.type === "queue") {
+        status.textContent = T.queue(frame.position, frame.ewt_seconds === null ? null : Math.max(1, Math.round(frame.ewt_seconds / 60)));
+      }
       else if (frame.type === "error" && frame.client_id) { delete state.unacked[frame.client_id]; save(); show("system", frame.message); }
     };
     socket.onclose = function () {
