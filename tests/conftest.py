@@ -114,7 +114,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key",
         auto_migrate=False,
-        routing_interval_seconds=0,  # rounds only when a test asks: deterministic
+        # Background work (routing rounds, the plan warm-up) runs only when a test asks: deterministic.
+        routing_interval_seconds=0,
+        plan_warmup=False,
     )
 
 

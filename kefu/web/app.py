@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
 from kefu.channels import api as channels_api
 from kefu.channels import attachments_api, conversations_api, voice_api, webchat, webchat_uploads
+from kefu.core import clock
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
@@ -30,6 +32,8 @@ from kefu.web.pages import pages_router, static_files
 from kefu.web.security import security_headers
 from kefu.web.security_headers import content_security_policy
 from kefu.wiring import connect_domains
+from kefu.workforce import api as workforce_api
+from kefu.workforce.service import warm_plan
 
 API_PREFIX = "/api/v1"
 
@@ -42,6 +46,7 @@ def api_router() -> APIRouter:
     router.include_router(access_api.router)
     router.include_router(channels_api.router)
     router.include_router(routing_api.router)
+    router.include_router(workforce_api.router)
     router.include_router(voice_api.router)
     router.include_router(conversations_api.router)
     router.include_router(attachments_api.router)
@@ -73,6 +78,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.routing_interval_seconds > 0:
             leader.start()
+        if settings.plan_warmup:
+            threading.Thread(
+                target=warm_plan,
+                args=(runtime.sessions, clock.now(), settings.timezone),
+                name="kefu-plan-warmup",
+                daemon=True,
+            ).start()
         if settings.sla_sweep_interval_seconds > 0:
             sweeper.start()
         yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -161,3 +161,39 @@ def _solve_with_progress(problem: RosterProblem, time_limit: float) -> Roster:
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["roster"]  # type: ignore[return-value]
+
+
+@wfm_app.command()
+def history(
+    out: OutFile,
+    days: Annotated[int, typer.Option(min=1, max=366, help="full days of history up to yesterday")] = 28,
+    interval_minutes: Annotated[int, typer.Option(help="length of one interval")] = 30,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="data folder (default $KEFU_DATA_DIR)")
+    ] = None,
+) -> None:
+    """Export kefu's own contact history (offered contacts and AHT per queue and interval, in the centre's
+    time zone) as the CSV `kefu wfm forecast` reads."""
+    import os
+
+    if data_dir is not None:
+        os.environ["KEFU_DATA_DIR"] = str(data_dir)
+    from kefu.core.config import Settings
+    from kefu.core.runtime import open_runtime
+    from kefu.workforce.history import contact_history
+    from kefu.workforce.service import local_today
+
+    settings = Settings()
+    runtime = open_runtime(settings)
+    try:
+        today = local_today(datetime.now(UTC), settings.timezone)
+        with runtime.sessions() as session:
+            points, _ = contact_history(
+                session, today - timedelta(days=days), today - timedelta(days=1), settings.timezone,
+                interval_minutes,
+            )  # fmt: skip
+    finally:
+        runtime.close()
+    out.write_text(csv_io.write_history(points), encoding="utf-8")
+    queues = sorted({p.queue for p in points})
+    console.print(f"{len(points)} intervals of {len(queues)} queues ({', '.join(queues)}) → {out}")

@@ -181,3 +181,13 @@ def read_agents(text: str, days: int) -> list[Agent]:
             )
         )
     return agents
+
+
+def write_history(points: list[HistoryPoint]) -> str:
+    """History in the layout `read_history` (and so `kefu wfm forecast`) reads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["interval_start", "queue", "volume", "aht_seconds"])
+    for p in points:
+        writer.writerow([p.interval_start.isoformat(), p.queue, f"{p.volume:g}", f"{p.aht_seconds:.1f}"])
+    return out.getvalue()

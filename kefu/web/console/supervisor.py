@@ -11,6 +11,7 @@ from kefu.web.console.page import Page, PageDep
 from kefu.web.console.queries import agent_lines, wallboard
 from kefu.web.console.wallboard import start_of_day
 from kefu.web.security_headers import CHART_CONTENT_SECURITY_POLICY
+from kefu.workforce.service import surge_now
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 # Seconds between refreshes: the figures move by the minute; a busy wallboard costs one query pair a poll.
@@ -29,7 +30,14 @@ def _figures(page: Page) -> dict[str, object]:
     }
     assert page.actor is not None
     agents = agent_lines(page.session, page.actor)
-    return {"queues": board.queues, "agents": agents, "chart": chart, "refresh": REFRESH_SECONDS}
+    surge = [s.evidence for s in surge_now(page.session, now, timezone, compute=False) if s.active]
+    return {
+        "queues": board.queues,
+        "agents": agents,
+        "chart": chart,
+        "refresh": REFRESH_SECONDS,
+        "surge": surge,
+    }
 
 
 @router.get("/wallboard", response_class=HTMLResponse)

@@ -1,15 +1,9 @@
-"""The workforce plan page: next week's required vs scheduled heads per queue, as a heat map.
-
-The plan (forecast from the last four weeks, Erlang staffing, a CP-SAT head-count plan) takes seconds,
-so it is computed once per centre day and kept in the process until the day changes.
-"""
+"""The workforce plan page: next week's required vs scheduled heads per queue, as a heat map."""
 
 from __future__ import annotations
 
 import json
-import threading
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
@@ -17,32 +11,16 @@ from fastapi.responses import HTMLResponse
 from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.web.console.page import Page, PageDep, sign_in_redirect
-from kefu.workforce.errors import WorkforceInputError
 from kefu.workforce.forecast import MIN_HISTORY_DAYS
-from kefu.workforce.history import contact_history
-from kefu.workforce.planning import WeekPlan, week_plan
+from kefu.workforce.planning import WeekPlan
+from kefu.workforce.service import local_today, plan_for
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-HISTORY_DAYS = 28
-_cache: dict[date, WeekPlan | None] = {}
-_lock = threading.Lock()
 
 
 def _plan(page: Page) -> WeekPlan | None:
-    """Next week's plan from history up to yesterday; None while there is too little history."""
     timezone = page.request.app.state.runtime.settings.timezone
-    today = clock.now().astimezone(ZoneInfo(timezone)).date()
-    with _lock:
-        if today not in _cache:
-            history, channels = contact_history(
-                page.session, today - timedelta(days=HISTORY_DAYS), today - timedelta(days=1), timezone
-            )
-            try:
-                _cache.clear()
-                _cache[today] = week_plan(history, channels) if history else None
-            except WorkforceInputError:
-                _cache[today] = None  # too little history for a forecast
-        return _cache[today]
+    return plan_for(page.session, local_today(clock.now(), timezone), timezone)
 
 
 def _chart(plan: WeekPlan) -> dict[str, object]:
