@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     auto_migrate: bool = Field(default=True, description="apply pending migrations when the app starts")
     plan_warmup: bool = Field(default=True, description="compute today's workforce plan at start-up")
+    channel_workers: bool = Field(
+        default=True, description="run the SMTP receiver, IMAP polling and delivery retries in this process"
+    )
     routing_interval_seconds: float = Field(
         default=1.0, ge=0, description="routing rounds at least this often (0 turns the routing leader off)"
     )

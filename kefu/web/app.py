@@ -13,6 +13,7 @@ from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
 from kefu.channels import api as channels_api
 from kefu.channels import attachments_api, conversations_api, voice_api, webchat, webchat_uploads
+from kefu.channels.workers import start_channel_workers
 from kefu.core import clock
 from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.routing_interval_seconds > 0:
             leader.start()
+        stop_channel_workers = start_channel_workers(runtime) if settings.channel_workers else None
         if settings.plan_warmup:
             threading.Thread(
                 target=warm_plan,
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if settings.sla_sweep_interval_seconds > 0:
             sweeper.start()
         yield
+        if stop_channel_workers:
+            stop_channel_workers()
         sweeper.stop()
         leader.stop()
         runtime.close()
