@@ -1,4 +1,9 @@
+import csv
+import io
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kefu.bot.intents_csv import IntentCsvError, IntentExample, parse_intent_csv
 
@@ -46,3 +51,28 @@ def test_bad_files_rejected_with_line_and_reason(data, line, fragment):
     assert caught.value.line == line
     assert fragment in str(caught.value)
     assert str(caught.value).startswith(f"line {line}:")
+
+
+_cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_cell, _cell), min_size=1, max_size=8),
+    st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+)
+def test_written_csv_reads_back(rows, encoding):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["text", "intent"])
+    writer.writerows(rows)
+    try:
+        data = buffer.getvalue().encode(encoding)
+    except UnicodeEncodeError:
+        return  # a character GB18030 cannot hold is not a GB18030 file
+    parsed = parse_intent_csv(data)
+    assert parsed == [IntentExample(text.strip(), intent.strip()) for text, intent in rows]
