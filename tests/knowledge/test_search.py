@@ -167,3 +167,30 @@ def test_any_query_returns_sorted_hits_without_error(index, query):
     hits = index.search(query, limit=3)
     assert len(hits) <= 3
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+_words = st.sampled_from(
+    ["refund", "card", "parcel", "退款", "快递", "地址", "invoice", "lost", "发票", "delivery"]
+)
+_docs = st.lists(
+    st.builds(
+        lambda i, title, body, language: SearchDoc(f"d{i}", " ".join(title), " ".join(body), language),
+        st.integers(0, 10_000),
+        st.lists(_words, max_size=4),
+        st.lists(_words, max_size=20),
+        st.sampled_from(["zh", "en"]),
+    ),
+    max_size=12,
+    unique_by=lambda doc: doc.doc_id,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_docs, st.lists(_words, min_size=1, max_size=3))
+def test_stored_forms_rank_like_the_original(docs, query_words):
+    index = SearchIndex.build(docs)
+    query = " ".join(query_words)
+    expected = index.search(query)
+    assert SearchIndex(*index.to_rows()).search(query) == expected
+    assert SearchIndex.from_json(index.to_json()).search(query) == expected
+    assert all(hit.score > 0 for hit in expected)
