@@ -170,6 +170,8 @@ def sla_setup(session: Session) -> SlaSetup:
     key = json.dumps([calendars, policies, escalation], sort_keys=True)
     setup = _setups.get(key)
     if setup is None:
+        if len(_setups) >= 16:  # configurations are edited rarely; old ones are never asked for again
+            _setups.clear()
         setup = _setups[key] = SlaSetup(build_book(calendars, policies), escalation_of(escalation))
     session.info[SETUP_KEY] = setup
     return setup
