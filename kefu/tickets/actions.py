@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kefu.access.models import User
+from kefu.access.models import Team, User
+from kefu.channels.models import Conversation
 from kefu.core.errors import Conflict, InvalidInput
 from kefu.core.events import Event, send_event_on_commit
 from kefu.core.ids import public_id
@@ -70,6 +71,11 @@ def user_or_refuse(session: Session, user_id: int, field: str) -> User:
     return user
 
 
+def _team_or_refuse(session: Session, team_id: int | None) -> None:
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise InvalidInput(f"team_id: no team {team_id}", field="team_id")
+
+
 def _record(
     session: Session, ticket: Ticket, kind: str, actor_id: int | None, now: datetime, **data: Any
 ) -> None:
@@ -86,11 +92,26 @@ def _touch(session: Session, ticket: Ticket, now: datetime) -> None:
     refresh_sla(ticket, sla_setup(session), now)
 
 
+def _from_conversation(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
+    """A ticket from a conversation that needs follow-up work: its customer and channel by default."""
+    if fields.get("conversation_id") is None:
+        if fields.get("customer_id") is None:
+            raise InvalidInput("customer_id: give the customer or the conversation", field="customer_id")
+        return {**fields, "channel": fields.get("channel") or "api"}
+    conversation = session.get(Conversation, fields["conversation_id"])
+    if conversation is None:
+        raise InvalidInput(
+            f"conversation_id: no conversation {fields['conversation_id']}", field="conversation_id"
+        )
+    customer = fields.get("customer_id") or conversation.customer_id
+    return {**fields, "customer_id": customer, "channel": fields.get("channel") or conversation.channel}
+
+
 def do_create_ticket(
     session: Session, *, fields: dict[str, Any], actor_id: int | None, now: datetime
 ) -> Ticket:
     """A new ticket with its SLA policy chosen; a major complaint reaches its escalation level at once."""
-    fields = check_classification(dict(fields))
+    fields = _from_conversation(session, check_classification(dict(fields)))
     _choice(fields["channel"], sorted(CHANNELS), "channel")
     tier = session.scalar(select(Customer.tier).where(Customer.id == fields["customer_id"]))
     if tier is None:
@@ -98,6 +119,7 @@ def do_create_ticket(
     if fields.get("assignee_id") is not None:
         assignee = user_or_refuse(session, fields["assignee_id"], "assignee_id")
         fields["team_id"] = fields.get("team_id") or assignee.team_id
+    _team_or_refuse(session, fields.get("team_id"))
     setup = sla_setup(session)
     policy = setup.book.choose(fields["channel"], fields["type"], fields.get("priority") or "normal", tier)
     defaults = {"custom_fields": {}, "tags": [], "description": "", "priority": "normal"}
@@ -180,6 +202,7 @@ def do_assign_ticket(
     """A new customer-facing owner (and team, by default the owner's)."""
     if assignee_id is not None:
         team_id = team_id or user_or_refuse(session, assignee_id, "assignee_id").team_id
+    _team_or_refuse(session, team_id)
     before = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
     ticket.assignee_id, ticket.team_id = assignee_id, team_id
     _record(

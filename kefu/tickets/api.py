@@ -35,8 +35,8 @@ Scalar = str | int | float | bool | None
 
 class TicketIn(BaseModel):
     type: TicketTypeName
-    customer_id: int = Field(ge=1)
-    channel: ChannelName = "api"
+    customer_id: int | None = Field(default=None, ge=1, description="default: the conversation's customer")
+    channel: ChannelName | None = Field(default=None, description="default: the conversation's, else api")
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=20000)
     severity: Literal["normal", "major"] | None = None

@@ -180,5 +180,5 @@ def sweep_step(runtime: Runtime) -> int:
 class SlaSweeper(Leader):
     """The sweeper as a leader: one process sweeps at a time (PostgreSQL advisory lock)."""
 
-    def __init__(self, runtime: Runtime, interval_seconds: float = 5.0) -> None:
-        super().__init__(runtime, LOCK_KEY, sweep_step, interval_seconds, name="sla-sweeper")
+    def __init__(self, runtime: Runtime, interval_seconds: float = 5.0, lock_key: int = LOCK_KEY) -> None:
+        super().__init__(runtime, lock_key, sweep_step, interval_seconds, name="sla-sweeper")

@@ -1,3 +1,4 @@
+import os
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -6,6 +7,8 @@ from kefu.core.runtime import open_runtime
 from kefu.tickets import sweeper
 from kefu.tickets.models import SlaRecord, Ticket
 from kefu.tickets.sweeper import SlaSweeper, sweep_pass
+
+OWN_LOCK_KEY = 0x6B65_6675_7E57_0000
 
 
 def at(hour, minute=0, day=2):
@@ -100,12 +103,19 @@ def test_pending_ticket_is_not_due_and_resumes_with_its_time(runtime, desk, froz
 def test_the_leader_sweeps_on_its_steps(runtime, desk, frozen_clock):
     ticket = desk.ticket()
     frozen_clock.current = at(5)
-    leader = SlaSweeper(runtime, interval_seconds=0.05)
+    # a key of this test's own: advisory locks are per database, and other test processes share it
+    key = OWN_LOCK_KEY + os.getpid()
+    leader, standby = SlaSweeper(runtime, 0.05, lock_key=key), SlaSweeper(runtime, 0.05, lock_key=key)
     try:
         assert leader.step() == 3  # the breach (a late pass skips the warning), team_lead, supervisor
         assert leader.is_leader
+        if runtime.engine.dialect.name == "postgresql":
+            assert standby.step() == 0 and not standby.is_leader  # one sweeper at a time
+            leader.stop()
+            assert standby.try_lead()
     finally:
         leader.stop()
+        standby.stop()
     assert ("breach", "first_response") in records(runtime, ticket["id"])
 
 

@@ -158,3 +158,28 @@ def test_a_required_field_cannot_be_emptied_and_a_team_leads_ticket_stays_in_the
     own = desk.ticket(desk.lead)
     assert own["team_id"] == desk.team.id and own["assignee_id"] is None
     assert desk.call("GET", f"/tickets/{own['id']}", desk.lead).status_code == 200
+
+
+def test_a_ticket_from_a_conversation_takes_its_customer_and_channel(desk):
+    from kefu.channels.models import Conversation
+    from kefu.core import clock
+
+    customer = desk.customer()
+    with desk.runtime.sessions() as session, session.begin():
+        conversation = Conversation(
+            public_id="conv-1", customer_id=customer, channel="webchat", status="open", started_at=clock.now()
+        )
+        session.add(conversation)
+    body = {"type": "refund", "subject": "refund the deposit", "conversation_id": conversation.id}
+    ticket = desk.call("POST", "/tickets", json=body).json()
+    assert (ticket["customer_id"], ticket["channel"], ticket["conversation_id"]) == (
+        customer,
+        "webchat",
+        conversation.id,
+    )
+    missing = desk.call("POST", "/tickets", json={**body, "conversation_id": 999999})
+    assert missing.status_code == 422 and missing.json()["fields"][0]["field"] == "conversation_id"
+    neither = desk.call("POST", "/tickets", json={"type": "inquiry", "subject": "x"})
+    assert neither.status_code == 422 and neither.json()["fields"][0]["field"] == "customer_id"
+    no_team = desk.call("POST", "/tickets", json={**body, "team_id": 999})
+    assert no_team.status_code == 422 and no_team.json()["fields"][0]["field"] == "team_id"
