@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from kefu.channels import assignment
 from kefu.routing.actions import on_contact_assigned
+from kefu.tickets.actions import do_take_routed_ticket
 
 
 def connect_domains() -> None:
     # Routing never imports the domains whose work it routes; they tell it what assignment means.
     on_contact_assigned(assignment.CONTACT_KIND, assignment.do_assign_agent)
+    on_contact_assigned("ticket", do_take_routed_ticket)

@@ -116,6 +116,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         auto_migrate=False,
         # Background work (routing rounds, the plan warm-up) runs only when a test asks: deterministic.
         routing_interval_seconds=0,
+        sla_sweep_interval_seconds=0,
         plan_warmup=False,
         channel_workers=False,
     )

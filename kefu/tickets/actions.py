@@ -215,6 +215,13 @@ def do_assign_ticket(
     return ticket
 
 
+def do_take_routed_ticket(session: Session, ticket_id: int, agent_id: int, now: datetime) -> None:
+    """Routing chose the agent for the ticket's queued work: they become its customer-facing owner."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is not None:
+        do_assign_ticket(session, ticket=ticket, assignee_id=agent_id, team_id=None, actor_id=None, now=now)
+
+
 def do_queue_ticket(
     session: Session, *, ticket: Ticket, queue: str, actor_id: int | None, now: datetime
 ) -> int:

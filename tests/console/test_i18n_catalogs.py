@@ -22,8 +22,9 @@ from kefu.web.console import labels
 from kefu.web.console.rendering import TEMPLATE_DIR, environment
 
 CONSOLE_DIR = Path(labels.__file__).parent
-
-TEMPLATES = sorted(p.name for p in TEMPLATE_DIR.glob("*.html"))
+# Every page kefu renders, the console's and the other domains' (e.g. the customer's survey page).
+TEMPLATE_DIRS = sorted({TEMPLATE_DIR, *Path(i18n.__file__).parents[1].glob("*/templates")})
+TEMPLATES = sorted(p for directory in TEMPLATE_DIRS for p in directory.glob("*.html"))
 VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "label"}
 # Script and style are code; <kbd> names a key as printed on the keyboard (j, Enter, Esc) in any language.
 NOT_LANGUAGE = {"script", "style", "kbd"}
@@ -76,15 +77,15 @@ def test_the_checker_catches_literal_text_and_accepts_translated_text():
     assert untranslated_text("<dt><kbd>g</kbd> <kbd>Enter</kbd></dt><dd>Go</dd>") == ["Go"]
 
 
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_templates_show_no_untranslated_text(name: str):
-    assert untranslated_text((TEMPLATE_DIR / name).read_text(encoding="utf-8")) == []
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_templates_show_no_untranslated_text(path: Path):
+    assert untranslated_text(path.read_text(encoding="utf-8")) == []
 
 
 def _msgids() -> set[str]:
     """What the templates and the console's Python (labels marked with N_) ask the catalog for."""
     options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
-    found = list(extract_from_dir(str(TEMPLATE_DIR), [("**.html", "jinja2")], options))
+    found = [m for d in TEMPLATE_DIRS for m in extract_from_dir(str(d), [("**.html", "jinja2")], options)]
     found += extract_from_dir(str(CONSOLE_DIR), [("**.py", "python")])
     return {message for _file, _line, message, _comments, _context in found}
 

@@ -136,3 +136,35 @@ def test_a_chat_from_a_customer_is_routed_answered_solved_and_surveyed(client, f
         ).status_code
         == 404
     )
+
+
+def test_a_queued_ticket_gets_the_routed_agent_as_its_owner(client, factory, runtime, centre):
+    from kefu.access.roles import Role
+
+    connect_domains()
+    centre.queue(code="ticket_work", channel="ticket")
+    agent = centre.agent(capacity={"ticket": 5})
+    now = clock.now()
+    with runtime.sessions() as session, session.begin():
+        customer = Customer(name="周杰", tier="high_value", created_at=now)
+        session.add(customer)
+    supervisor = factory.auth(factory.user(Role.supervisor))
+    ticket = client.post(
+        "/api/v1/tickets",
+        headers=supervisor,
+        json={
+            "type": "repair",
+            "customer_id": customer.id,
+            "subject": "扫地机器人无法充电",
+            "channel": "api",
+        },
+    )
+    assert ticket.status_code == 201, ticket.text
+    ticket_id = ticket.json()["id"]
+    queued = client.post(
+        f"/api/v1/tickets/{ticket_id}/queue", json={"queue": "ticket_work"}, headers=supervisor
+    )
+    assert queued.status_code == 201, queued.text
+    client.post("/api/v1/routing/round", headers=supervisor)
+    owned = client.get(f"/api/v1/tickets/{ticket_id}", headers=factory.auth(agent)).json()
+    assert owned["assignee_id"] == agent.id and owned["status"] == "open"
