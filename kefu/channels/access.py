@@ -27,6 +27,15 @@ def access_conversation_by_public_id(session: Session, actor: Actor, public_id: 
     return conversation
 
 
+def access_conversation_by_id(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id, conversation_scope(actor))
+    )
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} not found", field="conversation_id")
+    return conversation
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationLine:
     """One line of an inbox: what a list shows, without loading whole rows."""

@@ -9,24 +9,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from kefu.access.permissions import Permission
-from kefu.access.scopes import conversation_scope
-from kefu.channels.models import Conversation
+from kefu.channels.access import access_conversation_by_id
 from kefu.core import clock, i18n
 from kefu.core.errors import InvalidInput, KefuError, NotFound
 from kefu.surveys import access, actions
 from kefu.surveys.access import CsatFigures
-from kefu.surveys.models import Survey
 from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require
+
+if TYPE_CHECKING:
+    from kefu.surveys.models import Survey
 
 router = APIRouter(tags=["surveys"])
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -177,10 +177,7 @@ def _score(raw: str | None, name: str) -> int:
 @router.post("/surveys", status_code=201, dependencies=[require(Permission.conversations_write)])
 def request_survey(body: SurveyRequestIn, session: SessionDep, actor: CurrentActor) -> CreatedOut:
     """Ask for CSAT after a conversation was solved (the channel side sends the link on `survey.created`)."""
-    query = select(Conversation).where(Conversation.id == body.conversation_id, conversation_scope(actor))
-    conversation = session.scalar(query)
-    if conversation is None:
-        raise NotFound(f"conversation {body.conversation_id} not found", field="conversation_id")
+    conversation = access_conversation_by_id(session, actor, body.conversation_id)
     survey = actions.do_create_survey(
         session, customer_id=conversation.customer_id, channel=conversation.channel, now=clock.now(),
         conversation_id=conversation.id, agent_id=conversation.agent_id,

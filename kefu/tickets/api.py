@@ -4,7 +4,7 @@ SLA countdowns, and the customer's signed status link."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -15,10 +15,12 @@ from kefu.core import clock
 from kefu.core.errors import InvalidInput
 from kefu.tickets import access, actions, follow_ups, handoffs, status_links, suggestions
 from kefu.tickets.access import TicketFilter
-from kefu.tickets.models import FollowUp, Handoff, Ticket
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.timing import countdowns
 from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require
+
+if TYPE_CHECKING:
+    from kefu.tickets.models import FollowUp, Handoff, Ticket
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 follow_up_router = APIRouter(prefix="/follow-ups", tags=["tickets"])

@@ -121,7 +121,7 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], deadline: float) -> N
     raise RuntimeError("kefu serve did not become ready in time")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
     data_dir = tmp_path_factory.mktemp("browser-demo")
     env = {**os.environ, "KEFU_DATA_DIR": str(data_dir), "KEFU_LOG_LEVEL": "WARNING"}
@@ -144,7 +144,7 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
         runtime.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     if not CHROMIUM.exists():
         if os.environ.get("KEFU_TEST_REQUIRE_BROWSER") == "1":

@@ -74,8 +74,10 @@ def test_expired_and_forged_tokens_record_nothing(client, runtime, solved, froze
     frozen_clock.advance(days=8)
     response = client.post(f"/api/v1/surveys/{token}", json={"attitude": 5, "efficiency": 5, "accuracy": 5})
     assert response.status_code == 410 and response.json()["code"] == "survey_expired"
-    page = client.get(f"/api/v1/surveys/{token}/page")
+    page = client.get(f"/api/v1/surveys/{token}/page", headers={"Accept-Language": "en"})
     assert page.status_code == 410 and "expired" in page.text
+    chinese = client.get(f"/api/v1/surveys/{token}/page", headers={"Accept-Language": "zh-CN"})
+    assert "已过期" in chinese.text
     assert stored(runtime)[0].answered_at is None
 
 
@@ -87,7 +89,7 @@ def test_the_html_page_answers_and_a_reused_link_gets_a_friendly_page(client, ru
                       headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert bad.status_code == 422 and "efficiency" in bad.text
     form = "attitude=4&efficiency=5&accuracy=5&comment=%E5%BE%88%E5%A5%BD"
-    headers = {"content-type": "application/x-www-form-urlencoded"}
+    headers = {"content-type": "application/x-www-form-urlencoded", "Accept-Language": "en"}
     done = client.post(f"/api/v1/surveys/{token}/page", content=form, headers=headers)
     assert done.status_code == 200 and "Thank you" in done.text
     reused = client.post(
