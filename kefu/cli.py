@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from kefu import __version__
-from kefu.bot.cli import bot_app
 from kefu.access.cli import audit_app
+from kefu.bot.cli import bot_app
 from kefu.workforce.cli import wfm_app
 
 app = typer.Typer(help="kefu (客服): customer-service operations platform.", no_args_is_help=True)

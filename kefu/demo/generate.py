@@ -174,8 +174,8 @@ def _organisation(data: DemoData, rng: random.Random, start: datetime, password_
                 "strategy": strategy,
                 "required_skills": [{"skill": s, "min_level": lvl} for s, lvl in skills],
                 "overflow_steps": [{"after_seconds": 60, "min_level": 1, "teams": []}],
-            "sticky": {"dedicated_agent_wait": 30, "last_agent_wait": 0},
-            "requires_acceptance": False,
+                "sticky": {"dedicated_agent_wait": 30, "last_agent_wait": 0},
+                "requires_acceptance": False,
                 "team_id": None,
             },
         )

@@ -6,9 +6,9 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from kefu.access.audit import do_audit, verify_chain
+from kefu.access.cli import audit_app
 from kefu.access.models import AuditEntry
 from kefu.access.roles import Role
-from kefu.access.cli import audit_app
 
 
 def _entries(runtime, n=5):
