@@ -33,8 +33,13 @@ class ByMethod:
     write: Permission
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    # async: a dependency that does no I/O should not cost a hop through the thread pool
+    return runtime_of(request)
 
 
 WRITES = "kefu_writes_on_read"
@@ -53,7 +58,7 @@ def get_session(request: Request) -> Iterator[Session]:
     State-changing methods open a write transaction (on SQLite: BEGIN IMMEDIATE), reads a plain one,
     unless the endpoint is marked `@writes_on_read` (e.g. a profile view that is audited).
     """
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     reads_only = request.method in SAFE_METHODS and not getattr(request.scope.get("endpoint"), WRITES, False)
     factory = runtime.sessions if reads_only else runtime.write_sessions
     with factory() as session, session.begin():
@@ -76,7 +81,7 @@ def get_actor(request: Request, session: SessionDep) -> Actor:
         return actor_for_token(session, credentials.strip(), address)
     raw = request.cookies.get(SESSION_COOKIE)
     if raw:
-        data = decode_session(get_runtime(request).settings.signing_key, raw)
+        data = decode_session(runtime_of(request).settings.signing_key, raw)
         if data is None:
             raise Unauthenticated("signed out; sign in again", code="signed_out")
         actor = actor_for_session(session, data, address)
@@ -105,7 +110,7 @@ def authorise(actor: Actor, permission: Permission) -> Actor:
 def require(permission: Permission) -> Any:
     """A dependency allowing the request only when the actor's role (and token scopes) grant `permission`."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         return authorise(actor, permission)
 
     return _declared(permission, check)
@@ -114,7 +119,7 @@ def require(permission: Permission) -> Any:
 def require_by_method(read: Permission, write: Permission) -> Any:
     """For a whole router: `read` for GET/HEAD/OPTIONS, `write` for every state-changing method."""
 
-    def check(request: Request, actor: CurrentActor) -> Actor:
+    async def check(request: Request, actor: CurrentActor) -> Actor:
         return authorise(actor, read if request.method in SAFE_METHODS else write)
 
     return _declared(ByMethod(read, write), check)
@@ -123,7 +128,7 @@ def require_by_method(read: Permission, write: Permission) -> Any:
 def signed_in() -> Any:
     """Any authenticated actor (used by the routes a user needs about themselves)."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         return actor
 
     return _declared(SIGNED_IN, check)
@@ -132,7 +137,7 @@ def signed_in() -> Any:
 def public() -> Any:
     """No authentication: declared explicitly so that forgetting a permission is never the same as this."""
 
-    def check() -> None:
+    async def check() -> None:
         return None
 
     return _declared(PUBLIC, check)
