@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -185,3 +191,51 @@ class Factory:
 @pytest.fixture
 def factory(runtime: Runtime) -> Factory:
     return Factory(runtime)
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def kefu_serve(data_dir: Path, **env: str) -> Iterator[str]:
+    """A real `kefu serve` on SQLite in `data_dir` (extra KEFU_* settings in `env`); yields its base URL
+    once /readyz answers, and stops it afterwards."""
+    port = unused_port()
+    environ = {**os.environ, "KEFU_DATA_DIR": str(data_dir), "KEFU_PLAN_WARMUP": "false", **env}
+    environ.pop("KEFU_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("kefu serve did not become ready")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+def serve():
+    """`with serve(data_dir, KEFU_X="…") as base_url:` runs a real kefu server for the block."""
+    return kefu_serve
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    return unused_port()

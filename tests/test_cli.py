@@ -73,35 +73,10 @@ def test_demo_creates_once_then_reuses(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "demo.json").read_text()) == marker
 
 
-def test_serve_starts_a_real_server(tmp_path):
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
+def test_serve_starts_a_real_server(tmp_path, serve):
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path)}
-    env.pop("KEFU_DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kefu.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(150):
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with serve(tmp_path) as base:
+        ready = httpx.get(f"{base}/readyz", timeout=5)
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         assert (tmp_path / "kefu.db").exists() and (tmp_path / "secret_key").exists()
-    finally:
-        server.terminate()
-        server.wait(10)

@@ -6,15 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends
 from pydantic import Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from starlette.requests import HTTPConnection
 
-from kefu.core.config import TomlFileSource
+from kefu.core.config import KefuSettings
 
 
-class ChannelSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
-
+class ChannelSettings(KefuSettings):
     support_address: str = Field(
         default="support@localhost", description="kefu's own mailbox (From of replies)"
     )
@@ -48,18 +45,6 @@ class ChannelSettings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         default=30.0, gt=0, description="first retry delay; doubles each time"
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """The same precedence as kefu's core settings: arguments, then KEFU_* variables, then kefu.toml."""
-        return (init_settings, env_settings, TomlFileSource(settings_cls))
 
 
 def get_channel_settings(request: HTTPConnection) -> ChannelSettings:

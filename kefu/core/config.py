@@ -18,9 +18,24 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 SECRET_KEY_FILE = "secret_key"
 
 
-class Settings(BaseSettings):
+class KefuSettings(BaseSettings):
+    """KEFU_* variables and kefu.toml, for every group of settings (core, channels, tiers…)."""
+
     model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlFileSource(settings_cls))
+
+
+class Settings(KefuSettings):
     data_dir: Path = Field(
         default=Path(".kefu"), description="where the SQLite file, secret and uploads live"
     )
@@ -50,17 +65,6 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlFileSource(settings_cls))
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -211,44 +211,38 @@ def _entry_for_agent(session: Session, entry_id: int, agent_id: int, status: str
     return entry
 
 
-def do_accept_offer(session: Session, entry_id: int, agent_id: int, now: datetime) -> QueueEntry:
-    """Exactly one accept wins: the row changes only while it is still an open offer to this agent."""
+def _answer_offer(session: Session, entry_id: int, agent_id: int, values: dict[str, Any]) -> QueueEntry:
+    """Exactly one answer wins: the row changes only while it is still an open offer to this agent."""
     entry = _entry_for_agent(session, entry_id, agent_id, "offered")
     won = session.execute(
         update(QueueEntry)
         .where(QueueEntry.id == entry_id, QueueEntry.status == "offered", QueueEntry.agent_id == agent_id)
-        .values(status="assigned")
+        .values(**values)
     ).rowcount
     if not won:
         raise Conflict(f"offer {entry_id} was already answered", code="offer_not_open")
     session.refresh(entry)
+    return entry
+
+
+def do_accept_offer(session: Session, entry_id: int, agent_id: int, now: datetime) -> QueueEntry:
+    entry = _answer_offer(session, entry_id, agent_id, {"status": "assigned"})
     _assigned(session, entry, now)
-    send_event_on_commit(
-        session,
-        Event(
-            "routing.assigned",
-            {
-                "entry": entry.id,
-                "contact_kind": entry.contact_kind,
-                "contact_id": entry.contact_id,
-                "agent": agent_id,
-            },
-            recipients=(agent_id,),
-        ),
-    )
+    payload = {
+        "entry": entry.id,
+        "contact_kind": entry.contact_kind,
+        "contact_id": entry.contact_id,
+        "agent": agent_id,
+    }
+    send_event_on_commit(session, Event("routing.assigned", payload, recipients=(agent_id,)))
     return entry
 
 
 def do_decline_offer(session: Session, entry_id: int, agent_id: int, now: datetime) -> QueueEntry:
     """The contact goes back to waiting, keeping its place (its enqueue time is unchanged)."""
-    entry = _entry_for_agent(session, entry_id, agent_id, "offered")
-    won = session.execute(
-        update(QueueEntry)
-        .where(QueueEntry.id == entry_id, QueueEntry.status == "offered", QueueEntry.agent_id == agent_id)
-        .values(status="waiting", agent_id=None, decided_at=None)
-    ).rowcount
-    if not won:
-        raise Conflict(f"offer {entry_id} was already answered", code="offer_not_open")
+    entry = _answer_offer(
+        session, entry_id, agent_id, {"status": "waiting", "agent_id": None, "decided_at": None}
+    )
     session.add(
         RoutingDecision(
             entry_id=entry_id,
@@ -260,7 +254,6 @@ def do_decline_offer(session: Session, entry_id: int, agent_id: int, now: dateti
             decided_at=now,
         )
     )
-    session.refresh(entry)
     send_event_on_commit(session, Event("routing.queued", {"entry": entry.id}, WALLBOARD))
     return entry
 

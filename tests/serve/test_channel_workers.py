@@ -1,46 +1,15 @@
 """A real server receives mail over SMTP on its configured port and threads it into a conversation."""
 
-import os
 import smtplib
-import socket
-import subprocess
-import sys
 import time
 from email.message import EmailMessage
 
-import httpx
 from sqlalchemy import create_engine, text
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_kefu_serve_receives_mail_into_a_conversation(tmp_path):
-    web, smtp = _port(), _port()
-    env = {
-        **os.environ,
-        "KEFU_DATA_DIR": str(tmp_path),
-        "KEFU_SMTP_LISTEN_PORT": str(smtp),
-        "KEFU_PLAN_WARMUP": "false",
-    }
-    env.pop("KEFU_DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kefu.cli", "serve", "--port", str(web)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"http://127.0.0.1:{web}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+def test_kefu_serve_receives_mail_into_a_conversation(tmp_path, serve, free_port):
+    smtp = free_port
+    with serve(tmp_path, KEFU_SMTP_LISTEN_PORT=str(smtp)):
         mail = EmailMessage()
         mail["From"], mail["To"], mail["Subject"] = (
             "王芳 <wang.fang@example.com>",
@@ -66,6 +35,3 @@ def test_kefu_serve_receives_mail_into_a_conversation(tmp_path):
             ).one()
         engine.dispose()
         assert row.channel == "email" and "发票" in row.body
-    finally:
-        server.terminate()
-        server.wait(10)
