@@ -35,6 +35,8 @@ class Permission(StrEnum):
     config_manage = "config:manage"
     # Switch a queue's routing strategy, run a routing round, move another agent's presence.
     routing_manage = "routing:manage"
+    # The centre-wide workforce plan and surge check (not limited to a team, so not for team leads).
+    workforce_read = "workforce:read"
     channel_webchat = "channel:webchat"
     channel_email = "channel:email"
     channel_api = "channel:api"
@@ -52,7 +54,7 @@ MATRIX: dict[Role, frozenset[Permission]] = {
     Role.supervisor: frozenset(
         _WORK
         | {P.customers_pii, P.reports_read, P.qa_score, P.training_manage, P.users_read, P.users_manage}
-        | {P.permissions_approve, P.audit_read, P.routing_manage}
+        | {P.permissions_approve, P.audit_read, P.routing_manage, P.workforce_read}
     ),
     Role.admin: frozenset(set(Permission) - {P.customers_pii}),
 }

@@ -14,6 +14,7 @@ from kefu.access.models import User
 from kefu.access.roles import Role
 from kefu.channels.models import Conversation
 from kefu.customers.models import Customer
+from kefu.surveys.models import Survey
 from kefu.tickets.models import Ticket
 
 CENTRE_WIDE = {Role.supervisor, Role.admin}
@@ -58,3 +59,14 @@ def customer_scope(actor: Actor) -> ColumnElement[bool]:
     if actor.role == Role.agent:
         conditions.append(Customer.dedicated_agent_id == actor.user_id)
     return or_(*conditions)
+
+
+def survey_scope(actor: Actor) -> ColumnElement[bool]:
+    """CSAT answers count in a report when the agent they rate is in the reader's reach."""
+    if actor.role in CENTRE_WIDE:
+        return true()
+    if actor.role == Role.team_lead and actor.team_id is not None:
+        return Survey.agent_id.in_(select(User.id).where(User.team_id == actor.team_id))
+    if actor.role == Role.agent:
+        return Survey.agent_id == actor.user_id
+    return false()

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
+from kefu.access.actor import Actor
+from kefu.access.scopes import survey_scope
 from kefu.surveys.links import survey_public_id
 from kefu.surveys.models import Survey
 
@@ -48,9 +50,9 @@ def _figures(row: tuple) -> CsatFigures:
 
 
 def csat_report(
-    session: Session, since: datetime, until: datetime
+    session: Session, actor: Actor, since: datetime, until: datetime
 ) -> tuple[CsatFigures, dict[int, CsatFigures]]:
-    """Surveys sent in [since, until): overall figures and per agent."""
+    """Surveys sent in [since, until) about agents in the reader's reach: overall figures and per agent."""
     answered = Survey.answered_at.is_not(None)
     mean = (Survey.attitude + Survey.efficiency + Survey.accuracy) / 3.0
     columns = (
@@ -59,7 +61,7 @@ def csat_report(
         func.sum(case((answered & (mean >= SATISFIED), 1), else_=0), type_=Integer),
         *(func.avg(getattr(Survey, d)) for d in DIMENSIONS),
     )
-    window = (Survey.sent_at >= since, Survey.sent_at < until)
+    window = (Survey.sent_at >= since, Survey.sent_at < until, survey_scope(actor))
     total = session.execute(select(*columns).where(*window)).one()
     per_agent = session.execute(
         select(Survey.agent_id, *columns)

@@ -192,17 +192,19 @@ def _out(figures: CsatFigures) -> FiguresOut:
 @router.get("/csat/report", dependencies=[require(Permission.reports_read)])
 def report(
     session: SessionDep,
+    actor: CurrentActor,
     since: datetime | None = Query(default=None, description="default: 30 days ago"),
     until: datetime | None = Query(default=None, description="default: now"),
 ) -> ReportOut:
-    """Response rate and CSAT of the surveys sent in the period, overall and per agent."""
+    """Response rate and CSAT of the surveys sent in the period, overall and per agent, over the agents in
+    the reader's reach (a team lead's team; the whole centre for supervisors)."""
     until = until or clock.now()
     since = since or until - timedelta(days=30)
     if since.tzinfo is None or until.tzinfo is None:
         raise InvalidInput(
             "since: give times with a zone offset (e.g. 2026-03-01T00:00:00+08:00)", field="since"
         )
-    overall, by_agent = access.csat_report(session, since, until)
+    overall, by_agent = access.csat_report(session, actor, since, until)
     return ReportOut(
         since=since, until=until, overall=_out(overall), by_agent={k: _out(v) for k, v in by_agent.items()}
     )

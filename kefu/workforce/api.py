@@ -28,7 +28,7 @@ class SurgeOut(BaseModel):
     threshold: float
 
 
-@router.get("/surge", response_model=list[SurgeOut], dependencies=[require(Permission.reports_read)])
+@router.get("/surge", response_model=list[SurgeOut], dependencies=[require(Permission.workforce_read)])
 def get_surge(session: SessionDep, runtime: RuntimeDep) -> list[SurgeOut]:
     """Per queue: the next interval's offered load against the plan's capacity (surge above 120 %),
     with the evidence. Empty while there is too little history for a plan."""

@@ -124,3 +124,14 @@ def test_link_url_points_at_the_page():
     assert survey_url("https://kefu.example/", SECRET, "abc").startswith(
         "https://kefu.example/api/v1/surveys/abc."
     )
+
+
+def test_a_team_lead_sees_only_the_teams_csat(client, runtime, factory, solved, frozen_clock):
+    token, agent, lead, _ = solved
+    client.post(f"/api/v1/surveys/{token}", json={"attitude": 5, "efficiency": 5, "accuracy": 5})
+    frozen_clock.advance(minutes=1)
+    own = client.get("/api/v1/csat/report", headers=factory.auth(lead)).json()
+    assert own["overall"]["sent"] == 1 and list(own["by_agent"]) == [str(agent.id)]
+    other_lead = factory.user(Role.team_lead, factory.team())
+    other = client.get("/api/v1/csat/report", headers=factory.auth(other_lead)).json()
+    assert other["overall"]["sent"] == 0 and other["by_agent"] == {}

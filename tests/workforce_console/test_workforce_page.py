@@ -142,3 +142,9 @@ def test_the_wallboard_shows_a_surge_once_the_plan_exists(client, runtime, facto
         after = client.get("/console/wallboard/panel", headers=headers).text
     assert 'data-surge="on"' not in before  # no plan yet: the wallboard never waits for one
     assert 'data-surge="on"' in after and "高峰应急" in after and 'data-queue="voice_general"' in after
+
+
+def test_team_leads_do_not_see_the_centre_wide_plan(client, factory):
+    lead = factory.auth(factory.user(Role.team_lead, factory.team()))
+    assert client.get("/console/workforce", headers=lead).status_code == 403
+    assert client.get("/api/v1/workforce/surge", headers=lead).status_code == 403

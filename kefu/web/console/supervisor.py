@@ -30,7 +30,12 @@ def _figures(page: Page) -> dict[str, object]:
     }
     assert page.actor is not None
     agents = agent_lines(page.session, page.actor)
-    surge = [s.evidence for s in surge_now(page.session, now, timezone, compute=False) if s.active]
+    # The surge check is centre-wide: shown to those who see the whole centre.
+    surge = (
+        [s.evidence for s in surge_now(page.session, now, timezone, compute=False) if s.active]
+        if page.can(Permission.workforce_read)
+        else []
+    )
     return {
         "queues": board.queues,
         "agents": agents,

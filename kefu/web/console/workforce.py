@@ -48,7 +48,7 @@ def _chart(plan: WeekPlan) -> dict[str, object]:
 def get_workforce(page: PageDep) -> Response:
     if page.actor is None:
         return sign_in_redirect(page.request)
-    if not page.can(Permission.reports_read):
+    if not page.can(Permission.workforce_read):
         return page.forbidden()
     plan = _plan(page)
     if plan is None:
