@@ -13,16 +13,13 @@ from kefu.access.permissions import Permission
 from kefu.channels.access import access_conversation_by_public_id
 from kefu.channels.actions import MAX_BODY_CHARS
 from kefu.channels.assignment import do_end_conversation
-from kefu.channels.email_out import Relay, deliver_outbox
-from kefu.channels.gateway import channel_secret
+from kefu.channels.delivery import deliver_mail, webhook_policy
 from kefu.channels.kinds import Channel, ConversationStatus
 from kefu.channels.replies import WEBHOOK_CHANNELS, do_agent_reply
-from kefu.channels.settings import ChannelSettings, ChannelSettingsDep
-from kefu.channels.targets import parse_allowed
-from kefu.channels.webhooks import WebhookPolicy, deliver_due_webhooks
+from kefu.channels.settings import ChannelSettingsDep
+from kefu.channels.webhooks import deliver_due_webhooks
 from kefu.core import clock
 from kefu.core.errors import Conflict
-from kefu.core.runtime import Runtime
 from kefu.surveys.actions import do_create_survey
 from kefu.web.deps import RuntimeDep, SessionDep, require
 
@@ -91,18 +88,3 @@ def solve(
             conversation_id=conversation.id, agent_id=conversation.agent_id,
         )  # fmt: skip
     return SolveOut(status=conversation.status, ended_at=now, survey_sent=survey is not None)
-
-
-def deliver_mail(runtime: Runtime, settings: ChannelSettings) -> None:
-    relay = Relay(settings.smtp_relay_host, settings.smtp_relay_port)
-    deliver_outbox(runtime.write_sessions, relay, settings.support_address)
-
-
-def webhook_policy(runtime: Runtime, settings: ChannelSettings) -> WebhookPolicy:
-    signing_key = runtime.settings.signing_key
-    return WebhookPolicy(
-        secret_for=lambda channel: channel_secret(signing_key, Channel(channel)),
-        allowed=parse_allowed(settings.webhook_allow_networks),
-        max_attempts=settings.webhook_max_attempts,
-        backoff_seconds=settings.webhook_backoff_seconds,
-    )

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from kefu.channels.attachments import attachments_root
-from kefu.channels.conversations_api import deliver_mail, webhook_policy
+from kefu.channels.delivery import deliver_mail, webhook_policy
 from kefu.channels.imap_poll import imap_poll_loop
 from kefu.channels.settings import ChannelSettings
 from kefu.channels.smtp_receiver import start_smtp_receiver

@@ -15,7 +15,8 @@ from kefu.core.errors import NotFound
 from kefu.routing.engine import Router
 from kefu.routing.ewt import estimate_wait, recent_aht
 from kefu.routing.models import Queue, QueueEntry, RoutingDecision
-from kefu.routing.snapshot import load_snapshot, seconds
+from kefu.routing.pool import ladder
+from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, seconds
 
 DEFAULT_AHT_SECONDS = {"voice": 300.0, "email": 900.0}  # until the queue has its own history
 CHAT_AHT_SECONDS = 480.0
@@ -142,3 +143,12 @@ def positions_of(
         ewt = estimate_wait(position, router.queue_load(queue.code), aht[entry.queue_id])
         found[entry.contact_id] = Position(entry.id, queue.code, position, ewt)
     return found
+
+
+def queues_served_by(session: Session, agent_id: int) -> list[int]:
+    """The queues whose own requirement (skills, language, team; before any overflow) the agent meets."""
+    agent = agent_states(session, [agent_id]).get(agent_id)
+    if agent is None:
+        return []
+    queues = session.scalars(select(Queue).order_by(Queue.id)).all()
+    return [q.id for q in queues if ladder(queue_config(q))[0].admits(agent)]

@@ -271,6 +271,8 @@ def test_waiting_counter_counts_routing_queues_the_agent_can_serve(client, facto
         session.add_all([billing, tech])
         session.flush()
         session.add(AgentSkill(user_id=agent.id, skill_id=billing.id, level=3))
+        # routing knows agents by their routing profile
+        session.add(AgentProfile(user_id=agent.id, channel_capacity={"webchat": 3}, max_concurrent=3))
         session.add_all(
             [
                 Queue(

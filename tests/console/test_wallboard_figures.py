@@ -11,7 +11,7 @@ from kefu.core.errors import NotFound
 from kefu.routing.errors import CapacityError, InvalidFieldError, TransitionError
 from kefu.routing.state import Presence
 from kefu.web.console.presence import PresenceView, parse_choice, refusal
-from kefu.web.console.wallboard import hourly_volume, meets_requirements, queue_figures, start_of_day
+from kefu.web.console.wallboard import hourly_volume, queue_figures, start_of_day
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -59,16 +59,6 @@ def test_a_quiet_queue_has_no_rates_rather_than_zero():
 def test_negative_live_figures_are_refused():
     with pytest.raises(ValueError, match="waiting"):
         _figures("voice", [], waiting=-1)
-
-
-def test_eligibility_needs_every_required_skill_at_its_level():
-    required = [{"skill": "billing", "min_level": 3}, {"skill": "english", "min_level": 1}]
-    assert meets_requirements(required, {"billing": 3, "english": 1})
-    assert not meets_requirements(required, {"billing": 2, "english": 5})
-    assert not meets_requirements(required, {"billing": 5})
-    assert meets_requirements([], {})
-    with pytest.raises(ValueError, match="min_level"):
-        meets_requirements([{"skill": "billing", "min_level": "3"}], {"billing": 3})
 
 
 def test_presence_choices_parse_into_routing_states():

@@ -364,3 +364,16 @@ def test_default_queue_per_channel_prefers_the_customer_language(runtime, centre
         assert actions.queue_for_channel(session, "webchat", "fr").code == "chat_zh"
         assert actions.queue_for_channel(session, "voice").code == "phone"
         assert actions.queue_for_channel(session, "email") is None
+
+
+def test_the_queues_an_agent_serves_are_those_whose_own_requirement_they_meet(runtime, centre):
+    from kefu.routing.access import queues_served_by
+
+    centre.queue(code="easy", min_level=1)
+    centre.queue(code="hard", min_level=4, overflow_steps=[{"after_seconds": 30, "min_level": 1}])
+    novice, expert = centre.agent(level=2), centre.agent(level=5)
+    with runtime.sessions() as session:
+        codes = {q.id: q.code for q in session.query(actions.Queue)}
+        assert [codes[i] for i in queues_served_by(session, novice.id)] == ["easy"]  # overflow does not count
+        assert [codes[i] for i in queues_served_by(session, expert.id)] == ["easy", "hard"]
+        assert queues_served_by(session, 99999) == []

@@ -22,7 +22,7 @@ from kefu.analytics.measures import ContactRecord
 from kefu.channels.models import Conversation
 from kefu.core.clock import as_utc
 from kefu.routing.access import queue_statuses
-from kefu.routing.models import AgentPresence, AgentProfile, AgentSkill, Queue, QueueEntry, Skill
+from kefu.routing.models import AgentPresence, AgentProfile, Queue, QueueEntry
 from kefu.routing.snapshot import HELD
 from kefu.routing.state import Presence
 from kefu.web.console.presence import OFFLINE, PresenceView
@@ -30,7 +30,6 @@ from kefu.web.console.wallboard import (
     HourlyVolume,
     QueueFigures,
     hourly_volume,
-    meets_requirements,
     queue_figures,
 )
 
@@ -136,19 +135,6 @@ def _view(row: AgentPresence | None) -> PresenceView:
 def presence_of(session: Session, user_id: int) -> PresenceView:
     """The agent's presence as routing recorded it (offline when routing has never seen them)."""
     return _view(session.get(AgentPresence, user_id))
-
-
-def eligible_queue_ids(session: Session, user_id: int) -> list[int]:
-    """The queues whose required skills this agent has at the required level."""
-    levels = dict(
-        session.execute(
-            select(Skill.code, AgentSkill.level)
-            .join(AgentSkill, AgentSkill.skill_id == Skill.id)
-            .where(AgentSkill.user_id == user_id)
-        ).all()
-    )
-    queues = session.execute(select(Queue.id, Queue.required_skills)).all()
-    return [queue_id for queue_id, required in queues if meets_requirements(required or [], levels)]
 
 
 def count_waiting(session: Session, queue_ids: list[int] | None) -> int:

@@ -74,18 +74,6 @@ def queue_figures(
     )
 
 
-def meets_requirements(required: Sequence[dict[str, object]], levels: dict[str, int]) -> bool:
-    """Whether an agent with these skill levels may serve a queue (every required skill at its level)."""
-    for requirement in required:
-        skill = str(requirement.get("skill", ""))
-        minimum = requirement.get("min_level", 1)
-        if not isinstance(minimum, int):
-            raise ValueError(f"required_skills.min_level: {minimum!r} is not an integer")
-        if levels.get(skill, 0) < minimum:
-            return False
-    return True
-
-
 @dataclass(frozen=True, slots=True)
 class HourlyVolume:
     hours: list[int]  # 0..23, local to the centre

@@ -19,12 +19,13 @@ from kefu.channels.models import Conversation
 from kefu.core import clock
 from kefu.core.errors import InvalidInput, NotFound
 from kefu.customers.access import access_customer_by_id
+from kefu.routing.access import queues_served_by
 from kefu.routing.actions import check_set_presence
 from kefu.routing.errors import RoutingError
 from kefu.routing.models import Queue
 from kefu.web.console.page import Page, PageDep
 from kefu.web.console.presence import CHOICES, parse_choice, refusal
-from kefu.web.console.queries import count_waiting, eligible_queue_ids, presence_of
+from kefu.web.console.queries import count_waiting, presence_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 INBOX_SIZE = 50
@@ -37,9 +38,7 @@ StatusQuery = Annotated[str | None, Query(max_length=20)]
 def _counters(page: Page) -> dict[str, int]:
     assert page.actor is not None
     # An agent counts the queues they can serve; leads and supervisors watch every queue.
-    queue_ids = (
-        eligible_queue_ids(page.session, page.actor.user_id) if page.actor.role == Role.agent else None
-    )
+    queue_ids = queues_served_by(page.session, page.actor.user_id) if page.actor.role == Role.agent else None
     return {
         "open": count_open_conversations(page.session, page.actor),
         "waiting": count_waiting(page.session, queue_ids),
