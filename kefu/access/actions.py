@@ -26,7 +26,7 @@ from kefu.access.throttle import (
     throttle_keys,
 )
 from kefu.access.tokens import new_token, token_hash
-from kefu.core import clock
+from kefu.core import clock, i18n
 from kefu.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from kefu.core.events import Event, send_event_on_commit
 
@@ -272,3 +272,13 @@ def check_create_agent(
         session, actor, "user.create", object_type="user", object_id=user.id, details={"team_id": team_id}
     )
     return user, temporary
+
+
+def check_set_language(session: Session, actor: Actor, language: str) -> None:
+    """Store the console language of the signed-in user; it wins over the browser's Accept-Language."""
+    if language not in i18n.LANGUAGES:
+        raise InvalidInput(f"language: {i18n.unsupported_message(language)}", field="language")
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise InvalidInput(f"user {actor.user_id} does not exist", field="user_id")
+    user.language = language

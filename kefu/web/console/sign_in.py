@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kefu.access import actions
+from kefu.access.actions import check_set_language
 from kefu.access.sessions import new_session
 from kefu.core import clock, i18n
 from kefu.core.errors import InvalidInput, KefuError, Unauthenticated
 from kefu.web.console.page import AnonymousPageDep, PageDep, safe_next, see_other
-from kefu.web.console.preferences import do_set_language
 from kefu.web.console.rendering import LANGUAGE_COOKIE
 from kefu.web.deps import client_address
 from kefu.web.security import clear_session_cookies, set_session_cookies
@@ -73,7 +73,7 @@ def post_language(
     except ValueError as exc:
         raise InvalidInput(str(exc), field="language") from None
     if page.actor is not None:
-        do_set_language(page.session, page.actor, chosen)
+        check_set_language(page.session, page.actor, chosen)
     response = see_other(page.request, safe_next(next))
     secure = page.request.url.scheme == "https"
     response.set_cookie(
