@@ -27,6 +27,11 @@ class Permission(StrEnum):
     reports_read = "reports:read"
     qa_score = "qa:score"
     training_manage = "training:manage"
+    # The knowledge base and the script library: read (every staff role), write (drafts, edits, scripts),
+    # review (publish, archive, withdraw a published article).
+    knowledge_read = "knowledge:read"
+    knowledge_write = "knowledge:write"
+    knowledge_review = "knowledge:review"
     users_read = "users:read"
     users_manage = "users:manage"
     permissions_approve = "permissions:approve"
@@ -58,6 +63,17 @@ MATRIX: dict[Role, frozenset[Permission]] = {
     ),
     Role.admin: frozenset(set(Permission) - {P.customers_pii}),
 }
+
+# Knowledge: every staff role reads; trainers, team leads and supervisors write; trainers and supervisors
+# publish (administrators have every permission already).
+_KNOWLEDGE: dict[Role, set[Permission]] = {
+    Role.agent: {P.knowledge_read},
+    Role.team_lead: {P.knowledge_read, P.knowledge_write},
+    Role.qa_specialist: {P.knowledge_read},
+    Role.trainer: {P.knowledge_read, P.knowledge_write, P.knowledge_review},
+    Role.supervisor: {P.knowledge_read, P.knowledge_write, P.knowledge_review},
+}
+MATRIX = {role: permissions | _KNOWLEDGE.get(role, set()) for role, permissions in MATRIX.items()}
 
 # The changes only an administrator may approve: granting or removing administrator rights.
 ADMIN_ONLY_ROLES = frozenset({Role.admin})
