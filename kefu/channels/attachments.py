@@ -33,9 +33,9 @@ def attachment_path(root: Path, attachment_public_id: str) -> Path:
     return root / attachment_public_id[:2] / attachment_public_id
 
 
-def do_store_attachment(
-    session: Session, *, root: Path, message_id: int, data: bytes, filename: str | None, content_type: str
-) -> Attachment:
+def write_file(root: Path, data: bytes) -> str:
+    """Write (and sync) the bytes under a new unguessable id and return the id; the caller adds its row
+    afterwards (message attachments here, ticket attachments in kefu.tickets)."""
     identifier = public_id()
     path = attachment_path(root, identifier)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +43,13 @@ def do_store_attachment(
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+    return identifier
+
+
+def do_store_attachment(
+    session: Session, *, root: Path, message_id: int, data: bytes, filename: str | None, content_type: str
+) -> Attachment:
+    identifier = write_file(root, data)
     attachment = Attachment(
         public_id=identifier,
         message_id=message_id,

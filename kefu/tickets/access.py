@@ -12,6 +12,7 @@ from kefu.access.actor import Actor
 from kefu.access.roles import Role
 from kefu.access.scopes import CENTRE_WIDE, ticket_scope
 from kefu.core.errors import NotFound
+from kefu.tickets.conversations import linked_to_conversation
 from kefu.tickets.models import FollowUp, Handoff, Ticket, TicketEvent
 
 
@@ -62,6 +63,7 @@ class TicketFilter:
     team_id: int | None = None
     assignee_id: int | None = None
     customer_id: int | None = None
+    conversation_id: int | None = None  # created from or linked to it
 
 
 def filtered_tickets(
@@ -70,6 +72,8 @@ def filtered_tickets(
     """`list_tickets` with the API's filters (status, type, SLA risk, team, assignee, customer)."""
     columns = ("type", "sla_state", "team_id", "assignee_id", "customer_id")
     conditions = [getattr(Ticket, c) == getattr(where, c) for c in columns if getattr(where, c) is not None]
+    if where.conversation_id is not None:
+        conditions.append(linked_to_conversation(where.conversation_id))
     query = ticket_page(
         ticket_scope(actor), *conditions, limit=limit, status=where.status, before_id=before_id
     )

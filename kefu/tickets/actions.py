@@ -21,8 +21,10 @@ from kefu.customers.models import Customer
 from kefu.routing.actions import do_enqueue
 from kefu.surveys.actions import do_create_survey
 from kefu.tickets import follow_ups
+from kefu.tickets.automations import run_automation
 from kefu.tickets.escalation import EscalationError, manual_escalation
 from kefu.tickets.escalations import escalate
+from kefu.tickets.fields import checked_custom_fields
 from kefu.tickets.kinds import Priority, Severity, TicketType
 from kefu.tickets.lifecycle import InvalidTransition, TicketStatus, check_transition, is_reopen
 from kefu.tickets.models import Ticket, TicketEvent
@@ -120,6 +122,9 @@ def do_create_ticket(
         assignee = user_or_refuse(session, fields["assignee_id"], "assignee_id")
         fields["team_id"] = fields.get("team_id") or assignee.team_id
     _team_or_refuse(session, fields.get("team_id"))
+    fields["custom_fields"] = checked_custom_fields(
+        session, fields["type"], fields.get("custom_fields") or {}
+    )
     setup = sla_setup(session)
     policy = setup.book.choose(fields["channel"], fields["type"], fields.get("priority") or "normal", tier)
     defaults = {"custom_fields": {}, "tags": [], "description": "", "priority": "normal"}
@@ -137,6 +142,7 @@ def do_create_ticket(
     _announce(session, ticket, "created", customer=ticket.customer_id, channel=ticket.channel)
     if ticket.type == "suggestion":
         _notify_customer(session, ticket, "acknowledged")  # the customer is thanked for the suggestion
+    run_automation(session, ticket, "created", now)
     return ticket
 
 
@@ -155,9 +161,17 @@ def _summary(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def do_update_ticket(
-    session: Session, *, ticket: Ticket, changes: dict[str, Any], actor_id: int | None, now: datetime
+    session: Session,
+    *,
+    ticket: Ticket,
+    changes: dict[str, Any],
+    actor_id: int | None,
+    now: datetime,
+    automate: bool = True,
 ) -> Ticket:
-    """Change classification or content; the policy is chosen again when what chooses it changed."""
+    """Change classification or content; the policy is chosen again when what chooses it changed. Custom
+    fields are checked against the (new) type's schema. `automate=False`: the change is automation's own
+    (its rules have already seen it)."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: cannot be changed here", field=unknown[0])
@@ -170,6 +184,9 @@ def do_update_ticket(
             merged[key] = None  # a changed type drops the old type's own field unless it is given again
     merged.update(changes)
     checked = check_classification(merged)
+    if "custom_fields" in changes or ("type" in changes and changes["type"] != ticket.type):
+        values = changes["custom_fields"] if "custom_fields" in changes else ticket.custom_fields or {}
+        changes["custom_fields"] = checked_custom_fields(session, checked["type"], values)
     diff = {}
     for key, value in {**changes, **{k: checked.get(k) for k in ("severity", "suggestion_kind")}}.items():
         if getattr(ticket, key) != value:
@@ -187,7 +204,18 @@ def do_update_ticket(
         _major(session, ticket, sla_setup(session), now, actor_id)
     _touch(session, ticket, now)
     _announce(session, ticket, "updated", fields=sorted(diff))
+    if automate:
+        run_automation(session, ticket, "updated", now, _flat_changes(diff))
     return ticket
+
+
+def _flat_changes(diff: dict[str, Any]) -> dict[str, Any]:
+    """field → old value, custom fields as `custom.<name>` (what automation conditions test)."""
+    flat = {k: v["from"] for k, v in diff.items() if k != "custom_fields"}
+    if "custom_fields" in diff:
+        old, new = diff["custom_fields"]["from"] or {}, diff["custom_fields"]["to"] or {}
+        flat.update({f"custom.{k}": old.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)})
+    return flat
 
 
 def do_assign_ticket(
@@ -212,6 +240,8 @@ def do_assign_ticket(
         _set_status(session, ticket, TicketStatus.open, actor_id, now, reason="assigned")
     _touch(session, ticket, now)
     _announce(session, ticket, "assigned", assignee=assignee_id, team=team_id)
+    moved = {k: v for k, v in before.items() if getattr(ticket, k) != v}
+    run_automation(session, ticket, "assigned", now, moved)
     return ticket
 
 
@@ -276,6 +306,7 @@ def do_change_status(
     _announce(session, ticket, "status_changed", **{"from": old, "to": target.value})
     if now - ticket.created_at >= LONG_TICKET:
         _notify_customer(session, ticket, "moved")
+    run_automation(session, ticket, "status_changed", now, {"status": old})
     return ticket
 
 
@@ -298,8 +329,10 @@ def do_reply(
     if not public:
         _record(session, ticket, "note", actor_id, now, body=body)
         _announce(session, ticket, "note", author=actor_id)
+        run_automation(session, ticket, "note_added", now)
         return ticket
     _record(session, ticket, "reply", actor_id, now, body=body)
+    old = ticket.status
     if ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.awaiting_reply_since = None
@@ -311,6 +344,7 @@ def do_reply(
         "channel": ticket.channel, "conversation": ticket.conversation_id, "body": body, "author": actor_id,
     }  # fmt: skip
     send_event_on_commit(session, Event("ticket.public_reply", payload, ()))
+    run_automation(session, ticket, "reply_added", now, {"status": old} if ticket.status != old else {})
     return ticket
 
 
@@ -318,6 +352,7 @@ def do_customer_message(session: Session, *, ticket: Ticket, body: str, now: dat
     """The customer wrote: it starts a next-response cycle (if none is open) and a pending ticket reopens
     its work (the customer answered); a solved ticket is reopened."""
     _record(session, ticket, "customer_message", None, now, body=body)
+    old = ticket.status
     if ticket.first_response_at is not None and ticket.awaiting_reply_since is None:
         ticket.awaiting_reply_since = now
     if ticket.status in (TicketStatus.pending, TicketStatus.solved, TicketStatus.closed):
@@ -325,6 +360,7 @@ def do_customer_message(session: Session, *, ticket: Ticket, body: str, now: dat
         _set_status(session, ticket, TicketStatus.open, None, now, reason=reason)
     _touch(session, ticket, now)
     _announce(session, ticket, "customer_message")
+    run_automation(session, ticket, "customer_message", now, {"status": old} if ticket.status != old else {})
     return ticket
 
 
@@ -337,6 +373,8 @@ def do_escalate_by_hand(
         level = manual_escalation(policy, level_in_chain(policy, ticket.escalation_level), to)
     except EscalationError as exc:
         raise Conflict(str(exc), code="invalid_escalation", field="to") from exc
+    before = ticket.escalation_level
     escalate(session, ticket, level.value, now, reason or "by hand", policy, actor_id)
     _touch(session, ticket, now)
+    run_automation(session, ticket, "escalated", now, {"escalation_level": before})
     return ticket

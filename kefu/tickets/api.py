@@ -5,15 +5,30 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from kefu.access.permissions import Permission
+from kefu.channels.attachments import attachment_path, attachments_root
+from kefu.channels.files import served_type
+from kefu.channels.settings import ChannelSettingsDep
 from kefu.core import clock
-from kefu.core.errors import InvalidInput
-from kefu.tickets import access, actions, follow_ups, handoffs, status_links, suggestions
+from kefu.core.errors import InvalidInput, NotFound
+from kefu.tickets import (
+    access,
+    actions,
+    automation_api,
+    automations,
+    conversations,
+    follow_ups,
+    handoffs,
+    status_links,
+    suggestions,
+)
+from kefu.tickets import attachments as ticket_files
 from kefu.tickets.access import TicketFilter
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.timing import countdowns
@@ -23,6 +38,8 @@ if TYPE_CHECKING:
     from kefu.tickets.models import FollowUp, Handoff, Ticket
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
+# /tickets/automation/… and /tickets/fields/… first, before /tickets/{ticket_id} could take them
+router.include_router(automation_api.router)
 follow_up_router = APIRouter(prefix="/follow-ups", tags=["tickets"])
 status_router = APIRouter(prefix="/ticket-status", tags=["tickets"], dependencies=[public()])
 reports_router = APIRouter(
@@ -108,6 +125,9 @@ class TicketOut(BaseModel):
     due_at: datetime | None
     reopen_count: int
     sla: list[ClockOut] | None = None
+    conversation_ids: list[int] | None = Field(
+        default=None, description="linked conversations, the one it was created from first (single reads)"
+    )
 
 
 class StatusIn(BaseModel):
@@ -229,19 +249,23 @@ def list_tickets(
     team_id: int | None = None,
     assignee_id: int | None = None,
     customer_id: int | None = None,
+    conversation_id: int | None = Query(default=None, ge=1, description="created from or linked to it"),
     limit: int = Query(default=50, ge=1, le=200),
     before_id: int | None = Query(
         default=None, ge=1, description="page on: the last id of the previous page"
     ),
 ) -> list[TicketOut]:
     """Newest first, in the actor's scope."""
-    where = TicketFilter(status, type, sla_state, team_id, assignee_id, customer_id)
+    where = TicketFilter(status, type, sla_state, team_id, assignee_id, customer_id, conversation_id)
     return [_out(t) for t in access.filtered_tickets(session, actor, where, limit=limit, before_id=before_id)]
 
 
 @router.get("/{ticket_id}")
 def get_ticket(ticket_id: int, session: SessionDep, actor: CurrentActor) -> TicketOut:
-    return _out(access.access_ticket_by_id(session, actor, ticket_id), session)
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    out = _out(ticket, session)
+    out.conversation_ids = conversations.linked_ids(session, ticket)
+    return out
 
 
 @router.patch("/{ticket_id}")
@@ -435,3 +459,115 @@ def digest_csv(session: SessionDep, since: datetime | None = None, until: dateti
     name = f"suggestions-{since.date()}-{until.date()}.csv"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+class AttachmentOut(BaseModel):
+    id: str = Field(description="the attachment's unguessable id")
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int | None
+    created_at: datetime
+
+
+def _attachment_out(row: Any) -> AttachmentOut:
+    return AttachmentOut(
+        id=row.public_id, filename=row.filename, content_type=row.content_type, size=row.size,
+        sha256=row.sha256, uploaded_by_id=row.uploaded_by_id, created_at=row.created_at,
+    )  # fmt: skip
+
+
+@router.post("/{ticket_id}/attachments", status_code=201)
+def attach(
+    ticket_id: int,
+    file: Annotated[UploadFile, File()],
+    session: SessionDep,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    settings: ChannelSettingsDep,
+) -> AttachmentOut:
+    """A file on the ticket (multipart `file`): 413 over the upload limit, 422 for a type not taken."""
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    data = file.file.read(settings.max_upload_bytes + 1)  # never more than the limit plus one byte
+    row = ticket_files.do_attach(
+        session, root=attachments_root(runtime.settings.data_dir), ticket=ticket, data=data,
+        filename=file.filename, content_type=file.content_type or "", max_bytes=settings.max_upload_bytes,
+        actor_id=actor.user_id, now=clock.now(),
+    )  # fmt: skip
+    automations.run_automation(session, ticket, "attachment_added", clock.now())
+    return _attachment_out(row)
+
+
+@router.get("/{ticket_id}/attachments")
+def list_attachments(ticket_id: int, session: SessionDep, actor: CurrentActor) -> list[AttachmentOut]:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    return [_attachment_out(a) for a in ticket_files.attachments_of(session, ticket)]
+
+
+@router.get("/{ticket_id}/attachments/{attachment_id}")
+def download_attachment(
+    ticket_id: int, attachment_id: str, session: SessionDep, actor: CurrentActor, runtime: RuntimeDep
+) -> FileResponse:
+    """Always a download (HTML and SVG as application/octet-stream), with nosniff and a sandbox."""
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    row = ticket_files.attachment_of(session, ticket, attachment_id)
+    if row is None:
+        raise NotFound("attachment not found", field="attachment_id")
+    return FileResponse(
+        attachment_path(attachments_root(runtime.settings.data_dir), row.public_id),
+        media_type=served_type(row.content_type),
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+class LinkIn(BaseModel):
+    conversation_id: int = Field(ge=1)
+
+
+class LinkedOut(BaseModel):
+    conversation_id: int
+    public_id: str
+    channel: str
+    status: str
+    linked_at: datetime
+    origin: bool = Field(description="the conversation the ticket was created from (stays linked)")
+
+
+@router.get("/{ticket_id}/conversations")
+def linked(ticket_id: int, session: SessionDep, actor: CurrentActor) -> list[LinkedOut]:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    return [LinkedOut(**vars(c)) for c in conversations.linked_conversations(session, ticket)]
+
+
+@router.post("/{ticket_id}/conversations", status_code=201)
+def link(ticket_id: int, body: LinkIn, session: SessionDep, actor: CurrentActor) -> list[LinkedOut]:
+    """Link one of the customer's conversations (409 if linked already); answers the linked list."""
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    now = clock.now()
+    conversations.do_link(
+        session, ticket=ticket, conversation_id=body.conversation_id, actor_id=actor.user_id, now=now
+    )
+    automations.run_automation(session, ticket, "conversation_linked", now)
+    return [LinkedOut(**vars(c)) for c in conversations.linked_conversations(session, ticket)]
+
+
+@router.delete("/{ticket_id}/conversations/{conversation_id}", status_code=204)
+def unlink(ticket_id: int, conversation_id: int, session: SessionDep, actor: CurrentActor) -> Response:
+    ticket = access.access_ticket_by_id(session, actor, ticket_id, for_update=True)
+    conversations.do_unlink(
+        session, ticket=ticket, conversation_id=conversation_id, actor_id=actor.user_id, now=clock.now()
+    )
+    return Response(status_code=204)
+
+
+@router.get("/{ticket_id}/automation-runs")
+def automation_runs(ticket_id: int, session: SessionDep, actor: CurrentActor) -> list[automation_api.RunOut]:
+    """The automation rules that fired on this ticket, newest first."""
+    ticket = access.access_ticket_by_id(session, actor, ticket_id)
+    rows = automations.runs_of(session, ticket_id=ticket.id, rule_id=None, limit=200)
+    return [automation_api.RunOut.model_validate(r, from_attributes=True) for r in rows]

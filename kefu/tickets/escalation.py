@@ -164,8 +164,11 @@ def due_escalations_us(
     major_us: int | None = None,
 ) -> list[EscalationDecision]:
     """`due_escalations` with the current level as its rank and instants in µs, for the sweep's loop."""
-    dues = _earliest_per_level(policy, calendar, floor, signals, major_us, until_us=now_us)
-    return sorted((d for d in dues if d.due_us <= now_us), key=lambda d: policy.ranks[d.level])
+    dues = [d for d in _earliest_per_level(policy, calendar, floor, signals, major_us, until_us=now_us)
+            if d.due_us <= now_us]  # fmt: skip
+    if len(dues) > 1:
+        dues.sort(key=lambda d: policy.ranks[d.level])
+    return dues
 
 
 def next_escalation_us(

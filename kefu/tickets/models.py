@@ -161,3 +161,73 @@ class FollowUp(Base):
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class TicketAttachment(Base):
+    """A file on a ticket; its bytes live in the attachments store (kefu.channels.attachments) under the
+    unguessable public id, like a message's attachment."""
+
+    __tablename__ = "ticket_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime]
+
+
+class TicketFieldSchema(Base):
+    """The custom fields a ticket type takes: [{name, kind, required, choices, max_length, min, max}]."""
+
+    __tablename__ = "ticket_field_schemas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_type: Mapped[str] = mapped_column(String(20), unique=True)
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+class TicketConversation(Base):
+    """A conversation linked to a ticket besides the one it was created from (`Ticket.conversation_id`);
+    a conversation may be linked to several tickets."""
+
+    __tablename__ = "ticket_conversations"
+    __table_args__ = (UniqueConstraint("ticket_id", "conversation_id", name="uq_ticket_conversations_pair"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime]
+
+
+class AutomationRuleRow(Base):
+    """An automation rule (trigger): on ticket events, when the conditions hold, run the actions in order;
+    rules are evaluated by `position`, then name (see kefu.tickets.automation)."""
+
+    __tablename__ = "automation_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    any_conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AutomationRun(Base):
+    """A rule that fired on a ticket event, with what each of its actions did (done, skipped, failed)."""
+
+    __tablename__ = "automation_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("automation_rules.id"), nullable=True, index=True)
+    rule_name: Mapped[str] = mapped_column(String(60))
+    event: Mapped[str] = mapped_column(String(30))
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]

@@ -12,6 +12,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from kefu.tickets.calendar import from_us, to_us
 from kefu.tickets.escalation import (
@@ -21,7 +22,7 @@ from kefu.tickets.escalation import (
     due_escalations_us,
     next_escalation_us,
 )
-from kefu.tickets.sla import ClockRow, SlaPolicy, TicketTimes, clock_rows
+from kefu.tickets.sla import ClockRow, SlaMetric, SlaPolicy, TicketTimes, clock_rows
 
 
 class SlaEventKind(StrEnum):
@@ -35,22 +36,30 @@ class SlaEventKind(StrEnum):
 EventKey = tuple[int, str, str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class SlaEvent:
+class SlaEvent(NamedTuple):
     """`subject` is the metric (warning, breach) or the level reached (escalation); `cycle` is the clock's
     start — next response has one cycle per unanswered customer message — or the ticket's creation for
-    escalations, which happen once per level per ticket."""
+    escalations, which happen once per level per ticket. Instants are kept in µs (a first pass after
+    downtime builds hundreds of thousands of events); `cycle` and `due_at` give them as datetimes."""
 
     ticket_id: int
     kind: SlaEventKind
     subject: str
-    cycle: datetime
-    due_at: datetime
+    cycle_us: int
+    due_us: int
     reason: str = ""
 
     @property
+    def cycle(self) -> datetime:
+        return from_us(self.cycle_us)
+
+    @property
+    def due_at(self) -> datetime:
+        return from_us(self.due_us)
+
+    @property
     def key(self) -> EventKey:
-        return (self.ticket_id, self.kind.value, self.subject, to_us(self.cycle, "cycle"))
+        return (self.ticket_id, self.kind.value, self.subject, self.cycle_us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +68,6 @@ class SweepTicket:
     policy: SlaPolicy
     level: EscalationLevel = EscalationLevel.agent
     major_complaint: bool = False
-
-
-def _clock_event(row: ClockRow, now_us: int) -> tuple[SlaEventKind, int] | None:
-    """A breach once the deadline passed (also for a clock stopped too late); otherwise a warning once
-    the warning instant passed — a late sweep that finds both due reports only the breach."""
-    stop, deadline, warn = row[4:7]
-    if deadline is not None and deadline <= now_us and (stop is None or stop > deadline):
-        return SlaEventKind.breach, deadline
-    if stop is None and warn is not None and warn <= now_us:
-        return SlaEventKind.warning, warn
-    return None
 
 
 def _prepare(
@@ -84,6 +82,15 @@ def _prepare(
     return rows, signals, escalation.rank(ticket.level), created_us, major_us
 
 
+# (kind, metric) → reason, and the plain strings of the enums: built once, not per event
+_REASONS = {
+    (kind, metric): f"{metric.value} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
+    for kind in (SlaEventKind.breach, SlaEventKind.warning)
+    for metric in SlaMetric
+}
+_BREACH, _WARNING, _ESCALATION = SlaEventKind.breach, SlaEventKind.warning, SlaEventKind.escalation
+
+
 def sweep_ticket(
     ticket: SweepTicket, now_us: int, escalation: EscalationPolicy, recorded: Container[EventKey]
 ) -> list[SlaEvent]:
@@ -91,17 +98,23 @@ def sweep_ticket(
     before events are built: in steady state nearly everything due is already recorded. (StrEnum
     members equal and hash like their values, so they serve in keys as they are.)"""
     rows, signals, floor, created_us, major_us = _prepare(ticket, escalation)
-    tid, created, events = ticket.times.ticket_id, ticket.times.created_at, []
-    for row in rows:
-        due = _clock_event(row, now_us)
-        if due is None or (tid, due[0], row[0], row[2]) in recorded:
+    tid, events = ticket.times.ticket_id, []
+    for metric, _start, t0, _stop, stop, deadline, warn, _left in rows:
+        # inlined _clock_event: a breach once the deadline passed (also for a clock stopped too late),
+        # otherwise a warning once the warning instant passed
+        if deadline is not None and deadline <= now_us and (stop is None or stop > deadline):
+            kind, at = _BREACH, deadline
+        elif stop is None and warn is not None and warn <= now_us:
+            kind, at = _WARNING, warn
+        else:
             continue
-        (kind, at), metric = due, row[0]
-        reason = f"{metric} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
-        events.append(SlaEvent(tid, kind, metric.value, row[1], from_us(at), reason))
+        if (tid, kind, metric, t0) not in recorded:
+            events.append(SlaEvent(tid, kind, metric._value_, t0, at, _REASONS[kind, metric]))
+    if not signals and major_us is None:
+        return events  # nothing running can escalate
     for d in due_escalations_us(escalation, ticket.policy.calendar, floor, signals, now_us, major_us):
-        if (tid, SlaEventKind.escalation, d.level, created_us) not in recorded:
-            events.append(SlaEvent(tid, SlaEventKind.escalation, d.level.value, created, d.due_at, d.reason))
+        if (tid, _ESCALATION, d.level, created_us) not in recorded:
+            events.append(SlaEvent(tid, _ESCALATION, d.level._value_, created_us, d.due_us, d.reason))
     return events
 
 

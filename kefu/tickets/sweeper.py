@@ -22,7 +22,6 @@ from kefu.core import clock
 from kefu.core.events import Event, send_event_on_commit
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
-from kefu.tickets.calendar import to_us
 from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.escalations import escalation_notice, history_row
 from kefu.tickets.handoffs import mark_overdue_handoffs
@@ -82,7 +81,7 @@ def _recorded(session: Session, due: Any) -> set[tuple[int, str, str, int]]:
 def _row_of(event: SlaEvent, now: datetime) -> dict[str, Any]:
     return {
         "ticket_id": event.ticket_id, "kind": event.kind.value, "subject": event.subject,
-        "cycle_us": to_us(event.cycle, "cycle"), "due_at": event.due_at, "recorded_at": now,
+        "cycle_us": event.cycle_us, "due_at": event.due_at, "recorded_at": now,
         "reason": event.reason[:120],
     }  # fmt: skip
 
