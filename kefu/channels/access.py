@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.scopes import conversation_scope
-from kefu.channels.kinds import ConversationStatus
-from kefu.channels.models import Conversation, Message
+from kefu.channels.kinds import Channel, ConversationStatus
+from kefu.channels.models import Attachment, Conversation, Message
 from kefu.core.errors import NotFound
 from kefu.customers.models import Customer
 
@@ -49,7 +49,7 @@ class ConversationLine:
 
 
 def list_conversations(
-    session: Session, actor: Actor, *, limit: int, status: str | None = None
+    session: Session, actor: Actor, *, limit: int, status: str | None = None, channel: str | None = None
 ) -> list[ConversationLine]:
     """The actor's conversations: open ones first, then the most recently started.
 
@@ -60,11 +60,15 @@ def list_conversations(
         raise ValueError("limit: must be at least 1")
     if status is not None and status not in ConversationStatus.__members__:
         raise ValueError(f"status: {status!r} is not a conversation status")
+    if channel is not None and channel not in Channel.__members__:
+        raise ValueError(f"channel: {channel!r} is not a channel")
+    on_channel = Conversation.channel == channel if channel is not None else true()
     if status is not None:
-        return _lines(session, actor, Conversation.status == status, limit)
-    lines = _lines(session, actor, Conversation.status.in_(OPEN_STATUSES), limit)
+        return _lines(session, actor, and_(Conversation.status == status, on_channel), limit)
+    lines = _lines(session, actor, and_(Conversation.status.in_(OPEN_STATUSES), on_channel), limit)
     if len(lines) < limit:
-        lines += _lines(session, actor, Conversation.status.not_in(OPEN_STATUSES), limit - len(lines))
+        rest = and_(Conversation.status.not_in(OPEN_STATUSES), on_channel)
+        lines += _lines(session, actor, rest, limit - len(lines))
     return lines
 
 
@@ -103,3 +107,48 @@ def messages_of(session: Session, conversation_id: int, *, limit: int = 500) -> 
         .limit(limit)
     )
     return list(reversed(session.scalars(query).all()))
+
+
+def messages_after(
+    session: Session, conversation_id: int, after_id: int, *, limit: int = 200
+) -> list[Message]:
+    """The conversation's messages newer than `after_id`, oldest first (the caller already checked access)."""
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.id > after_id)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def attachments_of(session: Session, message_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files of these messages, by message id (the caller already checked access to the messages)."""
+    found: dict[int, list[Attachment]] = {}
+    if not message_ids:
+        return found
+    query = select(Attachment).where(Attachment.message_id.in_(message_ids)).order_by(Attachment.id)
+    for attachment in session.scalars(query):
+        found.setdefault(attachment.message_id, []).append(attachment)
+    return found
+
+
+def offered_conversation_lines(session: Session, conversation_ids: list[int]) -> dict[int, ConversationLine]:
+    """What an offer shows (customer, channel, subject), by conversation id. Not scoped: routing offered
+    these contacts to the reader, which is what lets them see this much before accepting."""
+    if not conversation_ids:
+        return {}
+    query = (
+        select(
+            Conversation.id,
+            Conversation.public_id,
+            Conversation.status,
+            Conversation.channel,
+            Conversation.subject,
+            Conversation.started_at,
+            Customer.name,
+        )
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(Conversation.id.in_(conversation_ids))
+    )
+    return {row[0]: ConversationLine(*row[1:]) for row in session.execute(query)}

@@ -200,6 +200,27 @@ def do_add_message(
     return message
 
 
+def do_add_note(session: Session, conversation: Conversation, *, body: str, author_id: int) -> Message:
+    """An internal note: stored with the conversation for colleagues, never delivered to the customer."""
+    if not body.strip():
+        raise InvalidInput("body: must not be empty", field="body")
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidInput(f"body: at most {MAX_BODY_CHARS} characters", field="body")
+    message = Message(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        sender=Sender.agent.value,
+        author_id=author_id,
+        body=body,
+        is_internal=True,
+        created_at=clock.now(),
+    )
+    session.add(message)
+    session.flush()
+    send_event_on_commit(session, message_event(message, conversation.customer_id))
+    return message
+
+
 def do_record_thread(
     session: Session, *, channel: Channel, key: str, conversation_id: int, ours: bool
 ) -> None:
@@ -237,6 +258,7 @@ def message_event(message: Message | dict[str, Any], customer_id: int) -> Event:
     `message` may be the row's column values, as bulk inserts have them.
     """
     values = message if isinstance(message, dict) else {c: getattr(message, c) for c in EVENT_COLUMNS}
+    # Internal notes are published too (colleagues' consoles refresh); live channels must skip them.
     return Event(
         "message.created",
         {
@@ -247,8 +269,9 @@ def message_event(message: Message | dict[str, Any], customer_id: int) -> Event:
             "customer_id": customer_id,
             "body": values["body"],
             "created_at": values["created_at"].isoformat(),
+            "internal": bool(values.get("is_internal")),
         },
     )
 
 
-EVENT_COLUMNS = ("id", "conversation_id", "channel", "sender", "body", "created_at")
+EVENT_COLUMNS = ("id", "conversation_id", "channel", "sender", "body", "created_at", "is_internal")

@@ -4,8 +4,10 @@ Frames are JSON. The client sends `{"type": "message", "client_id", "body"}` and
 `{"type": "ack", "client_id", "message_id", "conversation_id"}` only after the message is committed;
 sending the same client_id again (after a reconnect) is acknowledged with the stored message, never stored
 twice. `{"type": "resume", "after": <message id>}` replays what the visitor missed; agents' replies are
-pushed as `{"type": "message", …}` frames. A greeting frame is sent on connect. `{"type": "typing"}` goes
-both ways as a notice. The widget script is served at `/webchat.js`.
+pushed as `{"type": "message", …}` frames, and a solved conversation's CSAT request as
+`{"type": "survey", "token"}` (the widget shows a rating card and posts the answer to the survey's form
+endpoint). A greeting frame is sent on connect. `{"type": "typing"}` goes both ways as a notice. The
+widget script is served at `/webchat.js`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from kefu.customers.identity import Identity, normalise_external, normalise_visi
 from kefu.customers.settings import get_tier_rules
 from kefu.customers.tiers import IdentityKind, TierRules
 from kefu.routing.access import Position, positions_of
+from kefu.surveys.links import survey_token
 
 router = APIRouter()
 T = TypeVar("T")
@@ -105,14 +108,18 @@ class WebchatHub:
             self._loop.call_soon_threadsafe(self.refresh_positions)
             return
         payload = event.payload
-        if payload.get("sender") == Sender.customer.value:
-            return
+        if payload.get("sender") == Sender.customer.value or payload.get("internal"):
+            return  # the visitor's own words come back as acks; internal notes never reach the customer
         if event.type == TYPING_EVENT:
             self._push(
                 payload.get("conversation_id", -1), {"type": "typing", "sender": payload.get("sender")}
             )
         elif event.type == "message.created":
             self._push(payload["conversation_id"], _message_frame(payload))
+        elif event.type == "survey.created" and payload.get("channel") == Channel.webchat.value:
+            # The CSAT card: the widget answers with the survey's one-time token (kefu.surveys.links).
+            token = survey_token(self.runtime.settings.signing_key, payload["survey"])
+            self._push(payload.get("conversation") or -1, {"type": "survey", "token": token})
 
     def refresh_positions(self) -> None:
         """Tell waiting visitors their place in line and estimated wait (on the loop; coalesced)."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
@@ -14,7 +14,13 @@ from kefu.access.models import User
 from kefu.core.errors import NotFound
 from kefu.routing.engine import Router
 from kefu.routing.ewt import estimate_wait, recent_aht
-from kefu.routing.models import Queue, QueueEntry, RoutingDecision
+from kefu.routing.models import (
+    AgentPresence,
+    AgentProfile,
+    Queue,
+    QueueEntry,
+    RoutingDecision,
+)
 from kefu.routing.pool import ladder
 from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, seconds
 
@@ -152,3 +158,64 @@ def queues_served_by(session: Session, agent_id: int) -> list[int]:
         return []
     queues = session.scalars(select(Queue).order_by(Queue.id)).all()
     return [q.id for q in queues if ladder(queue_config(q))[0].admits(agent)]
+
+
+# Reads for the agent console (kefu.web.console): presence, waiting counts, offers, transfer targets.
+
+
+def presence_row(session: Session, user_id: int) -> AgentPresence | None:
+    """The agent's presence as routing recorded it (None when routing has never seen them)."""
+    return session.get(AgentPresence, user_id)
+
+
+def count_waiting(session: Session, queue_ids: list[int] | None) -> int:
+    """Contacts (conversations and tickets) waiting in routing's queues now (None: in every queue)."""
+    query = select(func.count()).where(QueueEntry.status == "waiting")
+    if queue_ids is not None:
+        query = query.where(QueueEntry.queue_id.in_(queue_ids))
+    return session.scalar(query) or 0
+
+
+def open_entry_for_contact(session: Session, contact_kind: str, contact_id: int) -> QueueEntry | None:
+    """The contact's current stay in a queue: waiting, offered or assigned (None once it ended)."""
+    return session.scalar(
+        select(QueueEntry)
+        .where(
+            QueueEntry.contact_kind == contact_kind,
+            QueueEntry.contact_id == contact_id,
+            QueueEntry.status.in_(("waiting", "offered", "assigned")),
+        )
+        .order_by(QueueEntry.id.desc())
+        .limit(1)
+    )
+
+
+def offers_for_agent(session: Session, agent_id: int, *, limit: int = 20) -> Sequence[QueueEntry]:
+    """Contacts offered to the agent and not yet accepted or declined, oldest offer first."""
+    return session.scalars(
+        select(QueueEntry)
+        .where(QueueEntry.agent_id == agent_id, QueueEntry.status == "offered")
+        .order_by(QueueEntry.decided_at, QueueEntry.id)
+        .limit(limit)
+    ).all()
+
+
+@dataclass(frozen=True)
+class TransferAgent:
+    user_id: int
+    name: str
+
+
+def transfer_agents(session: Session, *, exclude: int | None = None) -> list[TransferAgent]:
+    """Active agents routing can assign to (those with a routing profile), by name."""
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .join(AgentProfile, AgentProfile.user_id == User.id)
+        .where(User.is_active, User.id != (exclude or 0))
+        .order_by(User.display_name)
+    )
+    return [TransferAgent(user_id, name) for user_id, name in rows]
+
+
+def list_queues(session: Session) -> Sequence[Queue]:
+    return session.scalars(select(Queue).order_by(Queue.name)).all()

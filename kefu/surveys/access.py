@@ -70,3 +70,14 @@ def csat_report(
     ).all()
     overall = _figures((total[0], total[1], total[2] or 0, *total[3:]))
     return overall, {r[0]: _figures((r[1], r[2], r[3] or 0, *r[4:])) for r in per_agent}
+
+
+def answered_surveys_of(session: Session, customer_id: int, *, limit: int = 10) -> list[Survey]:
+    """The customer's answered surveys, newest first (the caller already checked the customer is visible)."""
+    query = (
+        select(Survey)
+        .where(Survey.customer_id == customer_id, Survey.answered_at.is_not(None))
+        .order_by(Survey.answered_at.desc(), Survey.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -321,8 +321,9 @@ def test_reply_box_posts_to_the_api_and_only_on_open_conversations(client, facto
     live, ended = desk.conversation(agent), desk.conversation(agent, status="ended")
     browser.sign_in(agent)
     page = client.get(f"/console/conversations/{live.public_id}").text
-    assert f'action="/api/v1/conversations/{live.public_id}/replies" data-json-post' in page
-    assert "data-json-post" not in client.get(f"/console/conversations/{ended.public_id}").text
+    assert f'data-reply-url="/api/v1/conversations/{live.public_id}/replies"' in page
+    assert f'data-note-url="/console/conversations/{live.public_id}/notes"' in page
+    assert "data-reply-form" not in client.get(f"/console/conversations/{ended.public_id}").text
 
 
 def test_only_the_api_docs_page_goes_without_the_policy(client):

@@ -10,8 +10,10 @@
   var zh = (navigator.language || "zh").toLowerCase().indexOf("zh") === 0;
   var T = zh
     ? { title: "在线客服", placeholder: "请输入消息…", send: "发送", offline: "连接中断，正在重连…", typing: "对方正在输入…",
+        rate: "请为本次服务评分", dims: { attitude: "服务态度", efficiency: "解决效率", accuracy: "答复准确" }, submit: "提交评价", thanks: "感谢您的评价！",
         queue: function (n, min) { return "您前面还有 " + (n - 1) + " 位" + (min === null ? "" : "，预计等待约 " + min + " 分钟"); } }
     : { title: "Chat with us", placeholder: "Type a message…", send: "Send", offline: "Reconnecting…", typing: "Typing…",
+        rate: "How did we do?", dims: { attitude: "Attitude", efficiency: "Efficiency", accuracy: "Accuracy" }, submit: "Send rating", thanks: "Thank you for your rating!",
         queue: function (n, min) { return "You are number " + n + " in line" + (min === null ? "" : ", about " + min + " min"); } };
   var http = new URL(script.src).origin;
   var store = window.localStorage;
@@ -65,6 +67,60 @@
     log.appendChild(line);
     log.scrollTop = log.scrollHeight;
   }
+  // The CSAT card after the agent solved the chat: 1–5 on each dimension, posted to the survey's form
+  // endpoint as a simple form request (no CORS preflight; the site may be on another origin).
+  function survey(token) {
+    if (seen["survey" + token]) { return; }
+    seen["survey" + token] = true;
+    var card = document.createElement("form");
+    card.setAttribute("data-kefu-survey", "");
+    card.setAttribute("style", "margin:6px 0;padding:6px;border:1px solid #d9d9d9;border-radius:6px;background:#fafafa");
+    var title = document.createElement("div");
+    title.textContent = T.rate;
+    card.appendChild(title);
+    var scores = {};
+    Object.keys(T.dims).forEach(function (dim) {
+      var row = document.createElement("div");
+      row.setAttribute("data-dimension", dim);
+      var label = document.createElement("span");
+      label.textContent = T.dims[dim] + " ";
+      row.appendChild(label);
+      [1, 2, 3, 4, 5].forEach(function (n) {
+        var star = document.createElement("button");
+        star.type = "button";
+        star.textContent = "★";
+        star.value = String(n);
+        star.setAttribute("aria-label", T.dims[dim] + " " + n);
+        star.setAttribute("style", "border:0;background:none;cursor:pointer;font-size:16px;color:#ccc");
+        star.addEventListener("click", function () {
+          scores[dim] = n;
+          Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
+            b.style.color = Number(b.value) <= n ? "#faad14" : "#ccc";
+          });
+        });
+        row.appendChild(star);
+      });
+      card.appendChild(row);
+    });
+    var submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = T.submit;
+    card.appendChild(submit);
+    card.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = new URLSearchParams();
+      Object.keys(T.dims).forEach(function (dim) { body.append(dim, String(scores[dim] || 5)); });
+      fetch(http + "/api/v1/surveys/" + encodeURIComponent(token) + "/page", { method: "POST", mode: "no-cors", body: body })
+        .then(function () {
+          var done = document.createElement("div");
+          done.setAttribute("data-kefu-survey-done", "");
+          done.textContent = T.thanks;
+          card.replaceWith(done);
+        });
+    });
+    log.appendChild(card);
+    log.scrollTop = log.scrollHeight;
+  }
   function send(frame) {
     if (socket && socket.readyState === 1) { socket.send(JSON.stringify(frame)); }
   }
@@ -103,6 +159,7 @@
         });
         save();
       } else if (frame.type === "typing") { status.textContent = T.typing; }
+      else if (frame.type === "survey") { survey(frame.token); }
       else if (frame.type === "queue") {
         status.textContent = T.queue(frame.position, frame.ewt_seconds === null ? null : Math.max(1, Math.round(frame.ewt_seconds / 60)));
       }

@@ -46,6 +46,40 @@ LABELS: dict[str, dict[str, str]] = {
         "console_disconnected": N_("Console disconnected"),
     },
     "tier": {"new": N_("New"), "active": N_("Active"), "high_value": N_("High value"), "vip": N_("VIP")},
+    # Tickets, as the workspace lists them (the same words as the ticket pages).
+    "ticket_status": {
+        "new": N_("New ticket"),
+        "open": N_("Open"),
+        "pending": N_("Pending"),
+        "on_hold": N_("On hold"),
+        "solved": N_("Solved"),
+        "closed": N_("Closed"),
+    },
+    "ticket_type": {
+        "inquiry": N_("Inquiry"),
+        "complaint": N_("Complaint"),
+        "suggestion": N_("Suggestion"),
+        "repair": N_("Repair"),
+        "refund": N_("Refund"),
+    },
+    "sla_state": {"ok": N_("On track"), "at_risk": N_("At risk"), "breached": N_("Breached")},
+    "timeline": {
+        "conversation": N_("Conversation"),
+        "ticket": N_("Ticket"),
+        "csat": N_("Rating"),
+        "follow_up": N_("Follow-up"),
+    },
+    "follow_up": {
+        "high_value": N_("High-value customer"),
+        "repeat_complainant": N_("Repeat complaint"),
+        "negative_csat": N_("Low rating"),
+    },
+    "identity": {
+        "phone": N_("Phone"),
+        "email": N_("E-mail"),
+        "visitor": N_("Web visitor"),
+        "external": N_("Customer account"),
+    },
 }
 
 

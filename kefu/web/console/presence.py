@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from kefu.core.clock import as_utc
+from kefu.routing.access import presence_row
 from kefu.routing.errors import CapacityError, InvalidFieldError, TransitionError
+from kefu.routing.models import AgentPresence
 from kefu.routing.state import Presence
 from kefu.web.console.labels import N_
 
@@ -31,6 +36,15 @@ class PresenceView:
 
 
 OFFLINE = PresenceView(Presence.OFFLINE, None)
+
+
+def view_of(row: AgentPresence | None) -> PresenceView:
+    return OFFLINE if row is None else PresenceView(Presence(row.state), as_utc(row.since), row.break_reason)
+
+
+def presence_of(session: Session, user_id: int) -> PresenceView:
+    """The agent's presence as routing recorded it (offline when routing has never seen them)."""
+    return view_of(presence_row(session, user_id))
 
 
 def parse_choice(choice: str) -> tuple[str, str | None]:

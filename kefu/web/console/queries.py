@@ -1,5 +1,4 @@
-"""The console's database reads that are not one domain's scoped reads: queue figures for the wallboard,
-an agent's presence and queues.
+"""The console's database reads that are not one domain's scoped reads: queue figures for the wallboard.
 
 Queue figures are aggregates (counts and timings, no customer data), so they need `reports:read` but no
 row scope; the caller checks the permission. Presence is the signed-in agent's own.
@@ -25,7 +24,7 @@ from kefu.routing.access import queue_statuses
 from kefu.routing.models import AgentPresence, AgentProfile, Queue, QueueEntry
 from kefu.routing.snapshot import HELD
 from kefu.routing.state import Presence
-from kefu.web.console.presence import OFFLINE, PresenceView
+from kefu.web.console.presence import PresenceView, view_of
 from kefu.web.console.wallboard import (
     HourlyVolume,
     QueueFigures,
@@ -111,7 +110,7 @@ def agent_lines(session: Session, actor: Actor) -> list[AgentLine]:
         ).all()
     )
     lines = [
-        AgentLine(user_id, name, _view(row), held.get(user_id, 0))
+        AgentLine(user_id, name, view_of(row), held.get(user_id, 0))
         for user_id, name, row in session.execute(query)
     ]
     return sorted(lines, key=lambda line: (STATE_ORDER.index(line.presence.state), line.name))
@@ -126,20 +125,3 @@ STATE_ORDER = (
     Presence.TRAINING,
     Presence.OFFLINE,
 )
-
-
-def _view(row: AgentPresence | None) -> PresenceView:
-    return OFFLINE if row is None else PresenceView(Presence(row.state), as_utc(row.since), row.break_reason)
-
-
-def presence_of(session: Session, user_id: int) -> PresenceView:
-    """The agent's presence as routing recorded it (offline when routing has never seen them)."""
-    return _view(session.get(AgentPresence, user_id))
-
-
-def count_waiting(session: Session, queue_ids: list[int] | None) -> int:
-    """Contacts (conversations and tickets) waiting in routing's queues now (None: in every queue)."""
-    query = select(func.count()).where(QueueEntry.status == "waiting")
-    if queue_ids is not None:
-        query = query.where(QueueEntry.queue_id.in_(queue_ids))
-    return session.scalar(query) or 0

@@ -99,12 +99,66 @@
       event.preventDefault();
       document.querySelector("[data-reply]").focus();
     }
+    else if (key === "a" || key === "d") {
+      // Accept or decline the oldest offer in the inbox.
+      var offer = document.querySelector(key === "a" ? "[data-offer-accept]" : "[data-offer-decline]");
+      if (offer) { event.preventDefault(); offer.click(); }
+    }
     else if (key === "o") {
       // Enter already follows the focused link; "o" opens the selection even after focus moved away.
       var selected = document.querySelector("[data-inbox-item].selected a");
       if (selected) selected.click();
     }
   });
+
+  // Saved views: the inbox's filters under a name, kept per user in this browser (localStorage).
+  function viewsKey(holder) { return "kefu.views." + holder.getAttribute("data-user"); }
+
+  function loadViews(holder) {
+    try { return JSON.parse(localStorage.getItem(viewsKey(holder)) || "[]"); } catch (e) { return []; }
+  }
+
+  function drawViews() {
+    var holder = document.querySelector("[data-saved-views]");
+    if (!holder) return;
+    var list = holder.querySelector("[data-saved-list]");
+    var current = (document.getElementById("inbox") || holder).getAttribute("data-inbox-query") || "";
+    list.replaceChildren();
+    loadViews(holder).forEach(function (view, index) {
+      var link = document.createElement("a");
+      link.href = "/console" + (view.query ? "?" + view.query : "");
+      link.textContent = view.name; // the user's own words, shown as text
+      link.setAttribute("data-saved-view", "");
+      if (view.query === current) link.setAttribute("aria-current", "page");
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "quiet";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", holder.querySelector("[data-save-view]").getAttribute("data-remove-label") + " " + view.name);
+      remove.addEventListener("click", function () {
+        var views = loadViews(holder);
+        views.splice(index, 1);
+        localStorage.setItem(viewsKey(holder), JSON.stringify(views));
+        drawViews();
+      });
+      list.appendChild(link);
+      list.appendChild(remove);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-save-view]");
+    if (!button) return;
+    var holder = button.closest("[data-saved-views]");
+    var name = (window.prompt(button.getAttribute("data-prompt")) || "").trim().slice(0, 40);
+    if (!name) return;
+    var views = loadViews(holder).filter(function (view) { return view.name !== name; });
+    views.push({ name: name, query: document.getElementById("inbox").getAttribute("data-inbox-query") || "" });
+    localStorage.setItem(viewsKey(holder), JSON.stringify(views.slice(-12)));
+    drawViews();
+  });
+  document.addEventListener("DOMContentLoaded", drawViews);
+  document.addEventListener("htmx:afterSettle", drawViews);
 
   // Keep the keyboard selection when the inbox refreshes itself.
   var rememberedHref = "";
