@@ -19,6 +19,7 @@ from kefu.core.config import Settings
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
+from kefu.knowledge import api as knowledge_api
 from kefu.routing import api as routing_api
 from kefu.routing.leader import RoutingLeader
 from kefu.surveys import api as surveys_api
@@ -62,6 +63,7 @@ def api_router() -> APIRouter:
     router.include_router(tickets_api.reports_router)
     router.include_router(sla_api.router)
     router.include_router(surveys_api.router)
+    router.include_router(knowledge_api.router)
     return router
 
 
