@@ -42,6 +42,8 @@ class Permission(StrEnum):
     routing_manage = "routing:manage"
     # The centre-wide workforce plan and surge check (not limited to a team, so not for team leads).
     workforce_read = "workforce:read"
+    # The bot's intents, examples, training and channel switches.
+    bot_manage = "bot:manage"
     channel_webchat = "channel:webchat"
     channel_email = "channel:email"
     channel_api = "channel:api"
@@ -55,11 +57,11 @@ MATRIX: dict[Role, frozenset[Permission]] = {
     Role.agent: frozenset(_WORK),
     Role.team_lead: frozenset(_WORK | {P.reports_read, P.users_read, P.routing_manage}),
     Role.qa_specialist: frozenset({P.customers_read, P.conversations_read, P.tickets_read, P.qa_score}),
-    Role.trainer: frozenset({P.training_manage, P.reports_read}),
+    Role.trainer: frozenset({P.training_manage, P.reports_read, P.bot_manage}),
     Role.supervisor: frozenset(
         _WORK
         | {P.customers_pii, P.reports_read, P.qa_score, P.training_manage, P.users_read, P.users_manage}
-        | {P.permissions_approve, P.audit_read, P.routing_manage, P.workforce_read}
+        | {P.permissions_approve, P.audit_read, P.routing_manage, P.workforce_read, P.bot_manage}
     ),
     Role.admin: frozenset(set(Permission) - {P.customers_pii}),
 }

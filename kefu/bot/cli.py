@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -52,17 +53,57 @@ def _embedder(model: str) -> SentenceEmbedder | None:
 @bot_app.command()
 def train(
     file: Path = typer.Argument(..., help="Intent CSV with 'text' and 'intent' (or 'category') columns."),
-    out: Path = typer.Option(Path("intent_classifier.pkl"), "--out", help="Where to save the trained model."),
+    out: Path | None = typer.Option(None, "--out", help="Also save the trained model to this file."),
     model: str = typer.Option("auto", "--model", help=MODEL_HELP),
+    deploy: bool | None = typer.Option(
+        None,
+        "--deploy/--no-deploy",
+        help="Store the examples and the model in kefu's database as the deployed bot "
+        "(default: yes, unless --out is given).",
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="data folder (default $KEFU_DATA_DIR or .kefu)"
+    ),
 ) -> None:
-    """Train the deployed bot's intent classifier on FILE and save it."""
+    """Train the deployed bot's intent classifier on FILE: the examples and the model are stored in the
+    database, and every server process answers with the new model from its next turn."""
     examples = _read(file)
+    started = time.perf_counter()
     classifier = IntentClassifier(embedder=_embedder(model)).fit(examples)
-    save_classifier(classifier, out)
+    fit_seconds = time.perf_counter() - started
+    where = []
+    if out is not None:
+        save_classifier(classifier, out)
+        where.append(str(out))
+    if deploy or (deploy is None and out is None):
+        where.append(f"deployed as model {_deploy(examples, classifier, fit_seconds, data_dir)}")
     typer.echo(
         f"trained on {len(examples)} examples of {len(classifier.intents)} intents "
-        f"(out-of-scope threshold {classifier.threshold:.3f}); saved to {out}"
+        f"(out-of-scope threshold {classifier.threshold:.3f}); {'; '.join(where)}"
     )
+
+
+def _deploy(
+    examples: list[IntentExample], classifier: IntentClassifier, fit_seconds: float, data_dir: Path | None
+) -> int:
+    """Import the examples (intents without an answer yet are created) and activate the model."""
+    if data_dir is not None:
+        os.environ["KEFU_DATA_DIR"] = str(data_dir)
+    from kefu.bot.actions import do_deploy_classifier, do_import_examples
+    from kefu.core.config import Settings
+    from kefu.core.runtime import open_runtime
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    runtime = open_runtime(settings, run_migrations=True)
+    try:
+        with runtime.write_sessions() as session, session.begin():
+            do_import_examples(session, examples)
+            return do_deploy_classifier(
+                session, classifier, examples=len(examples), fit_seconds=fit_seconds
+            ).id
+    finally:
+        runtime.close()
 
 
 @bot_app.command()

@@ -1,6 +1,6 @@
 """Bot measures per intent (pure aggregation over finished conversations).
 
-- containment: conversations closed without a handoff and not reopened within 24 h, over conversations
+- containment: conversations closed (ended) without a handoff and not reopened within 24 h, over conversations
   (the glossary's 机器人解决率; the caller decides `reopened`);
 - handoff rate, with the count of each handoff reason;
 - fallback rate: bot turns that were a "not sure" (choices offered or asked to rephrase) over bot turns.
@@ -18,10 +18,11 @@ from kefu.bot.policy import ConversationState, HandoffReason
 @dataclass(frozen=True)
 class ConversationOutcome:
     intent: str | None  # the last intent the bot detected; None if it never detected one
-    handoff_reason: HandoffReason | None
+    handoff_reason: HandoffReason | str | None  # a str: a reason outside the policy (no model)
     fallback_turns: int
     bot_turns: int
     reopened: bool = False
+    closed: bool = True  # the conversation ended (one still open is not contained yet)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _measures(intent: str | None, outcomes: list[ConversationOutcome]) -> Intent
             raise ValueError("fallback_turns: must be between 0 and bot_turns")
     count = len(outcomes)
     handed_off = [item.handoff_reason for item in outcomes if item.handoff_reason is not None]
-    contained = sum(item.handoff_reason is None and not item.reopened for item in outcomes)
+    contained = sum(item.handoff_reason is None and item.closed and not item.reopened for item in outcomes)
     bot_turns = sum(item.bot_turns for item in outcomes)
     return IntentMeasures(
         intent=intent,

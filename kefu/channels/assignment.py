@@ -3,6 +3,7 @@ chooses becomes the conversation's agent, in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,16 +15,42 @@ from kefu.channels.models import Conversation
 from kefu.core.events import Event, send_event_on_commit
 from kefu.customers.models import Customer
 from kefu.routing.actions import do_abandon, do_enqueue, do_release, queue_for_channel
-from kefu.routing.models import QueueEntry
+from kefu.routing.models import Queue, QueueEntry
 
 CONTACT_KIND = "conversation"
+# Set by kefu.wiring: whether the bot answers a new conversation first (the bot domain decides, and keeps
+# its own record); channels never import the bot.
+BotGate = Callable[[Session, Conversation], bool]
+_bot_gate: list[BotGate] = []
+
+
+def on_new_conversation(gate: BotGate) -> None:
+    _bot_gate[:] = [gate]
 
 
 def do_queue_conversation(session: Session, conversation: Conversation, now: datetime) -> QueueEntry | None:
-    """Put the conversation in its channel's queue (in the customer's language); None when the centre has
-    no queue for that channel, so the conversation waits in the inbox for whoever picks it up."""
+    """A new conversation: the bot takes it first where the bot is on for its channel (status `bot`,
+    queued later by its bot_handoff), else it enters routing at once (`do_enqueue_conversation`)."""
+    if _bot_gate and _bot_gate[0](session, conversation):
+        conversation.status, conversation.bot_handled, conversation.queued_at = (
+            ConversationStatus.bot.value,
+            True,
+            None,
+        )
+        return None
+    return do_enqueue_conversation(session, conversation, now)
+
+
+def do_enqueue_conversation(
+    session: Session, conversation: Conversation, now: datetime, queue_code: str | None = None
+) -> QueueEntry | None:
+    """Put the conversation in `queue_code`, else its channel's queue (in the customer's language); None
+    when the centre has no queue for that channel, so the conversation waits in the inbox for whoever
+    picks it up."""
     customer = session.get(Customer, conversation.customer_id)
     queue = queue_for_channel(session, conversation.channel, customer.language if customer else None)
+    if queue_code is not None:
+        queue = session.scalar(select(Queue).where(Queue.code == queue_code)) or queue
     if queue is None:
         return None
     last_agent = session.scalar(

@@ -11,8 +11,11 @@ from fastapi import APIRouter, FastAPI
 from kefu import __version__
 from kefu.access import api as access_api
 from kefu.access.permissions import Permission as P
+from kefu.bot import api as bot_api
+from kefu.bot.worker import start_bot_worker
 from kefu.channels import api as channels_api
 from kefu.channels import attachments_api, conversations_api, voice_api, webchat, webchat_uploads
+from kefu.channels.settings import ChannelSettings
 from kefu.channels.workers import start_channel_workers
 from kefu.core import clock
 from kefu.core.config import Settings
@@ -64,7 +67,15 @@ def api_router() -> APIRouter:
     router.include_router(sla_api.router)
     router.include_router(surveys_api.router)
     router.include_router(knowledge_api.router)
+    router.include_router(bot_api.router)
     return router
+
+
+def _channel_settings(app: FastAPI) -> ChannelSettings:
+    """The app's channel settings (a test or an embedding program may have set them on the app)."""
+    if not hasattr(app.state, "channel_settings"):
+        app.state.channel_settings = ChannelSettings()
+    return app.state.channel_settings
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -82,6 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if settings.routing_interval_seconds > 0:
             leader.start()
         stop_channel_workers = start_channel_workers(runtime) if settings.channel_workers else None
+        stop_bot = start_bot_worker(runtime, lambda: _channel_settings(_app))
         if settings.plan_warmup:
             threading.Thread(
                 target=warm_plan,
@@ -92,6 +104,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if settings.sla_sweep_interval_seconds > 0:
             sweeper.start()
         yield
+        if stop_bot:
+            stop_bot()
         if stop_channel_workers:
             stop_channel_workers()
         sweeper.stop()
