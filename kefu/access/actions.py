@@ -282,3 +282,25 @@ def check_set_language(session: Session, actor: Actor, language: str) -> None:
     if user is None:
         raise InvalidInput(f"user {actor.user_id} does not exist", field="user_id")
     user.language = language
+
+
+TEAM_CODE = re.compile(r"^[a-z0-9_]{2,40}$")
+
+
+def check_create_team(session: Session, actor: Actor, *, code: str, name: str, lead_id: int | None) -> Team:
+    """A new team; its lead (if given) must be an active user. Audited."""
+    if not TEAM_CODE.match(code):
+        raise InvalidInput("use 2–40 lower-case letters, digits or _", field="code")
+    if not 1 <= len(name.strip()) <= 120:
+        raise InvalidInput("give a name of 1–120 characters", field="name")
+    if lead_id is not None:
+        lead = session.get(User, lead_id)
+        if lead is None or not lead.is_active:
+            raise InvalidInput(f"no active user {lead_id}", field="lead_id")
+    if session.scalar(select(Team.id).where(Team.code == code)) is not None:
+        raise Conflict(f"team {code!r} exists", code="team_exists", field="code")
+    team = Team(code=code, name=name.strip(), lead_id=lead_id)
+    session.add(team)
+    session.flush()
+    audit_by(session, actor, "team.create", object_type="team", object_id=team.id, details={"code": code})
+    return team

@@ -17,9 +17,11 @@ from kefu.routing.ewt import estimate_wait, recent_aht
 from kefu.routing.models import (
     AgentPresence,
     AgentProfile,
+    AgentSkill,
     Queue,
     QueueEntry,
     RoutingDecision,
+    Skill,
 )
 from kefu.routing.pool import ladder
 from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, seconds
@@ -219,3 +221,17 @@ def transfer_agents(session: Session, *, exclude: int | None = None) -> list[Tra
 
 def list_queues(session: Session) -> Sequence[Queue]:
     return session.scalars(select(Queue).order_by(Queue.name)).all()
+
+
+def list_skills(session: Session) -> Sequence[Skill]:
+    return session.scalars(select(Skill).order_by(Skill.kind, Skill.code)).all()
+
+
+def skill_holders(session: Session) -> dict[int, list[tuple[int, int]]]:
+    """Per skill id: (user id, level) of the agents holding it, highest level first."""
+    held: dict[int, list[tuple[int, int]]] = {}
+    query = select(AgentSkill.skill_id, AgentSkill.user_id, AgentSkill.level)
+    query = query.order_by(AgentSkill.level.desc())
+    for skill_id, user_id, level in session.execute(query):
+        held.setdefault(skill_id, []).append((user_id, level))
+    return held

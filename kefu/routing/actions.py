@@ -6,6 +6,7 @@ its reason, then publish events after commit. State lives only in the database, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -502,3 +503,23 @@ def do_auto_away(session: Session, user_id: int, now: datetime) -> AgentState | 
             session, Event("routing.presence", {"agent": user_id, "state": away.presence.value}, WALLBOARD)
         )
     return away
+
+
+SKILL_CODE = re.compile(r"^[a-z0-9_]{2,60}$")
+SKILL_KINDS = ("product", "language", "channel")
+
+
+def check_create_skill(session: Session, *, code: str, name: str, kind: str) -> Skill:
+    """A new skill agents can hold and queues can require; the code is its stable name in rules."""
+    if not SKILL_CODE.match(code):
+        raise InvalidInput("use 2–60 lower-case letters, digits or _", field="code")
+    if not 1 <= len(name.strip()) <= 120:
+        raise InvalidInput("give a name of 1–120 characters", field="name")
+    if kind not in SKILL_KINDS:
+        raise InvalidInput(f"one of {', '.join(SKILL_KINDS)}", field="kind")
+    if session.scalar(select(Skill.id).where(Skill.code == code)) is not None:
+        raise Conflict(f"skill {code!r} exists", code="skill_exists", field="code")
+    skill = Skill(code=code, name=name.strip(), kind=kind)
+    session.add(skill)
+    session.flush()
+    return skill
