@@ -225,7 +225,7 @@ def evaluate(rules: Sequence[Rule], event: TicketEvent) -> AutomationResult:
     if event.depth >= MAX_DEPTH:
         return AutomationResult([], snapshot, {}, depth_limited=True)
     ordered, fired = check_rules(rules), set()
-    changes, planned = dict(event.changes), []
+    changes, planned, touched = dict(event.changes), [], set()
     restart = True
     while restart:
         restart = False
@@ -237,10 +237,12 @@ def evaluate(rules: Sequence[Rule], event: TicketEvent) -> AutomationResult:
                 changed = _apply(action, snapshot)
                 if changed is not None:
                     changes.setdefault(*changed)
+                    touched.add(changed[0])
                     restart = True
                 planned.append(PlannedAction(rule.name, action))
             if restart:
                 break
-    # net changes only: a field set and set back by two rules did not change
-    own = {k: v for k, v in changes.items() if k not in event.changes and snapshot.get(k) != v}
+    # net changes only: a field set and set back by two rules did not change (a field the event itself
+    # changed counts when the rules changed it again)
+    own = {k: event.snapshot.get(k) for k in touched if snapshot.get(k) != event.snapshot.get(k)}
     return AutomationResult(planned, snapshot, own)

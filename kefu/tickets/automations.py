@@ -252,6 +252,12 @@ def _active_rules(session: Session) -> tuple[list[Rule], dict[str, int]]:
     return cached
 
 
+def listening(session: Session, events: set[str]) -> bool:
+    """Whether an active rule fires on any of `events` (the sweeper asks before loading tickets)."""
+    rules, _ = _active_rules(session)
+    return any(r.events & events for r in rules)
+
+
 # --- running the rules on an event --------------------------------------------------------------------
 
 
@@ -280,8 +286,11 @@ def run_automation(
     if not rules or not any(event in r.events for r in rules):
         return []
     depth = session.info.get(DEPTH_KEY, 0)
+    snapshot = snapshot_of(ticket)
+    if event == "created" and changes is None:  # every field given at creation counts as changed
+        changes = {k: None for k, v in snapshot.items() if v not in (None, "", [])}
     try:
-        result = evaluate(rules, TicketEvent(event, snapshot_of(ticket), dict(changes or {}), depth))
+        result = evaluate(rules, TicketEvent(event, snapshot, dict(changes or {}), depth))
     except AutomationError as exc:  # a condition that cannot be tested on this ticket: told, not fatal
         session.add(HistoryRow(ticket_id=ticket.id, actor_id=None, kind="automation_error",
                                data={"event": event, "error": str(exc)[:300]}, created_at=now))  # fmt: skip

@@ -22,6 +22,7 @@ from kefu.core import clock
 from kefu.core.events import Event, send_event_on_commit
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
+from kefu.tickets.automations import listening, run_automation
 from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.escalations import escalation_notice, history_row
 from kefu.tickets.handoffs import mark_overdue_handoffs
@@ -65,7 +66,21 @@ def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
     by_id = {row.id: row for row in rows}
     levels = _announce(session, new, by_id, swept, now, setup.escalation)
     _store_next(session, swept, by_id, levels, now, setup.escalation)
+    _automate(session, new, now)
     return len(new)
+
+
+def _automate(session: Session, events: Sequence[SlaEvent], now: datetime) -> None:
+    """Automation rules on SLA warnings, breaches and escalations, in the pass's transaction; the tickets
+    are loaded only when a rule listens to these events."""
+    kinds = {SlaEventKind.warning: "sla_warning", SlaEventKind.breach: "sla_breach"}
+    kinds[SlaEventKind.escalation] = "escalated"
+    if not events or not listening(session, set(kinds.values())):
+        return
+    for event in events:
+        ticket = session.get(Ticket, event.ticket_id)
+        if ticket is not None:
+            run_automation(session, ticket, kinds[event.kind], now, {"sla": event.subject})
 
 
 def _recorded(session: Session, due: Any) -> set[tuple[int, str, str, int]]:
