@@ -55,6 +55,27 @@ def list_tickets(
     ).all()
 
 
+OPEN_STATUSES = ("new", "open", "pending", "on_hold")
+
+
+def open_tickets(
+    session: Session, actor: Actor, *, limit: int, channel: str | None = None, customer_id: int | None = None
+) -> Sequence[Ticket]:
+    """Tickets in the actor's scope that still need work (new, open, pending, on hold), newest first."""
+    query = ticket_page(ticket_scope(actor), Ticket.status.in_(OPEN_STATUSES), limit=limit)
+    if channel is not None:
+        query = query.where(Ticket.channel == channel)
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    return session.scalars(query).all()
+
+
+def tickets_of_conversation(session: Session, actor: Actor, conversation_id: int) -> Sequence[Ticket]:
+    """The tickets created from or linked to a conversation, within the actor's scope, newest first."""
+    query = ticket_page(ticket_scope(actor), Ticket.conversation_id == conversation_id, limit=20)
+    return session.scalars(query).all()
+
+
 @dataclass(frozen=True)
 class TicketFilter:
     status: str | None = None

@@ -146,6 +146,23 @@ def do_create_ticket(
     return ticket
 
 
+def do_link_conversation(
+    session: Session, *, ticket: Ticket, conversation: Conversation, actor_id: int | None, now: datetime
+) -> Ticket:
+    """Tie an existing ticket to the conversation it is about (the same customer's; linked once)."""
+    if ticket.customer_id != conversation.customer_id:
+        raise InvalidInput("ticket_id: the ticket belongs to another customer", field="ticket_id")
+    if ticket.conversation_id == conversation.id:
+        return ticket
+    if ticket.conversation_id is not None:
+        raise Conflict("the ticket is already linked to another conversation", code="ticket_linked")
+    ticket.conversation_id = conversation.id
+    _record(session, ticket, "linked", actor_id, now, conversation=conversation.public_id)
+    _touch(session, ticket, now)
+    _announce(session, ticket, "updated", fields=["conversation_id"])
+    return ticket
+
+
 def _major(session: Session, ticket: Ticket, setup: SlaSetup, now: datetime, actor_id: int | None) -> None:
     """A major complaint goes straight to the policy's level for it (the supervisor by default)."""
     level = setup.escalation.major_complaint_level.value
