@@ -16,12 +16,14 @@ from rich.table import Table
 from kefu import __version__
 from kefu.access.cli import audit_app
 from kefu.bot.cli import bot_app
+from kefu.knowledge.cli import kb_app
 from kefu.workforce.cli import wfm_app
 
 app = typer.Typer(help="kefu (客服): customer-service operations platform.", no_args_is_help=True)
 app.add_typer(bot_app, name="bot", help="Bot intent classifier: train and evaluate.")
 app.add_typer(audit_app, name="audit", help="Audit log checks.")
 app.add_typer(wfm_app, name="wfm", help="Workforce planning: forecast, staff, schedule.")
+app.add_typer(kb_app, name="kb", help="Knowledge base: import and export articles.")
 console = Console()
 
 DataDir = Annotated[
