@@ -312,6 +312,24 @@ class TurnResult:
     webhooks: int = 0  # deliveries queued for a gateway channel (the caller sends them after commit)
 
 
+def bot_turn_due(session: Session, conversation_id: int) -> bool | None:
+    """A read before any write: None when the conversation is not (or no longer) the bot's, else
+    whether a customer message is waiting for the bot."""
+    row = session.execute(
+        select(Conversation.status, Conversation.agent_id, BotConversation.last_message_id)
+        .join(BotConversation, BotConversation.conversation_id == Conversation.id)
+        .where(Conversation.id == conversation_id, BotConversation.handoff_reason.is_(None))
+    ).first()
+    if row is None or row.status != ConversationStatus.bot.value or row.agent_id is not None:
+        return None
+    newest = session.scalar(
+        select(func.max(Message.id)).where(
+            Message.conversation_id == conversation_id, Message.sender == Sender.customer.value
+        )
+    )
+    return newest is not None and newest > row.last_message_id
+
+
 def do_bot_turns(
     session: Session, conversation_id: int, webhook_targets: dict[str, str] | None = None
 ) -> TurnResult:

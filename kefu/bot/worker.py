@@ -16,7 +16,13 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from kefu.bot.actions import BOT_CHANNELS, bot_conversation_ids, do_bot_turns, do_end_idle_conversations
+from kefu.bot.actions import (
+    BOT_CHANNELS,
+    bot_conversation_ids,
+    bot_turn_due,
+    do_bot_turns,
+    do_end_idle_conversations,
+)
 from kefu.channels.delivery import webhook_policy
 from kefu.channels.kinds import Sender
 from kefu.channels.settings import ChannelSettings
@@ -101,20 +107,33 @@ class BotWorker:
     def _turn(self, conversation_id: int) -> None:
         settings = self._channel_settings()
         try:
+            # Read first: most messages are not the bot's, and a write transaction would take SQLite's
+            # single write lock away from intake for nothing.
+            with self.runtime.sessions() as session:
+                due = bot_turn_due(session, conversation_id)
+            if due is None:
+                self._forget(conversation_id)
+                return
+            if not due:
+                return
             with self.runtime.write_sessions() as session, session.begin():
                 result = do_bot_turns(session, conversation_id, settings.webhook_targets)
         except Exception:  # noqa: BLE001 - one conversation's failure must not stop the bot
             log.exception("bot: turn in conversation %s failed", conversation_id)
             return
         if not result.taken:
-            if len(self._not_bot) >= NOT_BOT_MEMORY:
-                self._not_bot.clear()
-            self._not_bot.add(conversation_id)
+            self._forget(conversation_id)
         if result.webhooks:
             try:
                 deliver_due_webhooks(self.runtime.write_sessions, webhook_policy(self.runtime, settings))
             except Exception:  # noqa: BLE001 - the channels' retry worker tries again
                 log.exception("bot: webhook delivery failed")
+
+    def _forget(self, conversation_id: int) -> None:
+        """Not the bot's conversation, now or ever again (a handoff is never undone)."""
+        if len(self._not_bot) >= NOT_BOT_MEMORY:
+            self._not_bot.clear()
+        self._not_bot.add(conversation_id)
 
     def _end_idle(self) -> None:
         try:
