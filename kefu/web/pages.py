@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from kefu.web.console import live, sign_in, supervisor, workforce, workspace
+from kefu.web.console import admin, live, sign_in, supervisor, tickets, workforce, workspace
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -21,6 +21,8 @@ def pages_router() -> APIRouter:
     router.include_router(supervisor.router)
     router.include_router(live.router)
     router.include_router(workforce.router)
+    router.include_router(tickets.router)
+    router.include_router(admin.router)
     return router
 
 

@@ -24,7 +24,7 @@ from kefu.web.console.rendering import TEMPLATE_DIR, environment
 CONSOLE_DIR = Path(labels.__file__).parent
 # Every page kefu renders, the console's and the other domains' (e.g. the customer's survey page).
 TEMPLATE_DIRS = sorted({TEMPLATE_DIR, *Path(i18n.__file__).parents[1].glob("*/templates")})
-TEMPLATES = sorted(p for directory in TEMPLATE_DIRS for p in directory.glob("*.html"))
+TEMPLATES = sorted(p for directory in TEMPLATE_DIRS for p in directory.rglob("*.html"))
 VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "label"}
 # Script and style are code; <kbd> names a key as printed on the keyboard (j, Enter, Esc) in any language.
 NOT_LANGUAGE = {"script", "style", "kbd"}

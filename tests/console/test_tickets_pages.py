@@ -249,6 +249,6 @@ def test_ticket_pages_are_translated(client, factory, browser, tickets):
     number = tickets.ticket(agent)
     browser.sign_in(agent)
     listing = client.get("/console/tickets", headers={"Accept-Language": "zh-CN"}).text
-    assert "工单" in listing and "新建" in listing
+    assert "筛选工单" in listing and "新工单" in listing and "SLA 风险" in listing
     page = client.get(f"/console/tickets/{number}", headers={"Accept-Language": "zh-CN"}).text
-    assert "处理记录" in page and "首次响应" in page
+    assert "部门流转" in page and "首次响应" in page and "变更状态" in page

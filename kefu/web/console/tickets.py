@@ -36,7 +36,7 @@ SLA_STATES = ("ok", "at_risk", "breached")
 # The console's words for ticket codes (msgids; templates translate them with `word(kind, code)`).
 WORDS: dict[str, dict[str, str]] = {
     "status": {
-        "new": N_("New"),
+        "new": N_("New ticket"),
         "open": N_("Open"),
         "pending": N_("Pending"),
         "on_hold": N_("On hold"),

@@ -1,0 +1,36 @@
+"""The administration pages: an index of the sections the reader may open, and each section's router.
+
+Sections live in their own modules (admin_people, admin_routing, admin_sla, admin_channels, admin_scripts,
+admin_audit); each page refuses readers without its permission (403, or sign-in when anonymous).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
+
+from kefu.web.console import (
+    admin_audit,
+    admin_channels,
+    admin_people,
+    admin_routing,
+    admin_scripts,
+    admin_sla,
+)
+from kefu.web.console.admin_common import render_admin, visible_sections
+from kefu.web.console.page import PageDep, sign_in_redirect
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console/admin", response_class=HTMLResponse)
+def get_admin(page: PageDep) -> Response:
+    if page.actor is None:
+        return sign_in_redirect(page.request)
+    if not visible_sections(page):
+        return page.forbidden()
+    return render_admin(page, "admin/index.html", "")
+
+
+for module in (admin_people, admin_routing, admin_sla, admin_channels, admin_scripts, admin_audit):
+    router.include_router(module.router)
