@@ -582,18 +582,18 @@ def do_end_idle_conversations(session: Session, idle: timedelta, now: datetime |
     """End bot conversations whose customer has said nothing for `idle` (the bot contained them, unless
     they come back within a day); returns how many ended."""
     now = now or clock.now()
-    last_message = (
-        select(Message.conversation_id, func.max(Message.created_at).label("last"))
-        .group_by(Message.conversation_id)
-        .subquery()
+    recent = (
+        select(Message.id)
+        .where(Message.conversation_id == Conversation.id, Message.created_at > now - idle)
+        .exists()
     )
     rows = session.scalars(
         select(Conversation)
-        .join(last_message, last_message.c.conversation_id == Conversation.id)
         .where(
             Conversation.status == ConversationStatus.bot.value,
             Conversation.agent_id.is_(None),
-            last_message.c.last <= now - idle,
+            Conversation.started_at <= now - idle,
+            ~recent,
         )
         .limit(500)
     ).all()

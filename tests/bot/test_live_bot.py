@@ -224,6 +224,15 @@ def test_handoff_intent_and_bad_input_never_fail(bot, client: TestClient, runtim
         assert session.get(BotConversation, _conversation(runtime).id).handoff_reason == "message_too_long"
 
 
+def test_an_angry_customer_is_handed_off_at_once(bot, client: TestClient, runtime: Runtime) -> None:
+    with client.websocket_connect("/ws/webchat?visitor=visitor-angry-1") as ws:
+        ws.receive_json()
+        assert "人工客服" in _say(ws, "c1", "垃圾服务，骗子！我要投诉！！！")["body"]
+    with runtime.sessions() as session:
+        record = session.get(BotConversation, _conversation(runtime).id)
+        assert record.handoff_reason == "negative_sentiment" and record.sentiment_label == "negative"
+
+
 def test_unsure_offers_choices_then_hands_off(bot, client: TestClient, runtime: Runtime) -> None:
     with client.websocket_connect("/ws/webchat?visitor=visitor-unsure-1") as ws:
         ws.receive_json()
