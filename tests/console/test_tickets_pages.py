@@ -8,9 +8,11 @@ import pytest
 
 from kefu.access.models import Department
 from kefu.access.roles import Role
+from kefu.channels.attachments import attachments_root
 from kefu.core import clock
 from kefu.customers.models import Customer
 from kefu.tickets import actions, handoffs
+from kefu.tickets.attachments import do_attach
 from kefu.tickets.lifecycle import allowed_transitions
 from kefu.tickets.models import Ticket, TicketEvent
 from kefu.web.console.tickets import clock_text
@@ -29,6 +31,7 @@ class Desk:
             session.add(customer)
             session.flush()
             values = {"type": type, "customer_id": customer.id, "subject": subject, "channel": channel}
+            values.update({k: fields.pop(k) for k in ("customer_id", "channel") if k in fields})
             values["assignee_id"] = assignee.id if assignee else None
             ticket = actions.do_create_ticket(session, fields={**values, **fields}, actor_id=None, now=now)
             return ticket.id
@@ -228,6 +231,29 @@ def test_replies_and_internal_notes(client, factory, browser, tickets, runtime):
         assert written == [("note", "inside"), ("reply", "hello")]
         # Only the public reply counts as the first response and opens the new ticket.
         assert ticket.first_response_at is not None and ticket.status == "open"
+
+
+def test_ticket_page_lists_linked_conversations_and_files(client, factory, browser, tickets, runtime, desk):
+    agent = factory.user(Role.agent)
+    conversation = desk.conversation(agent)
+    number = tickets.ticket(agent, conversation_id=conversation.id, customer_id=None, channel=None)
+
+    def attach(session):
+        ticket = session.get(Ticket, number)
+        return do_attach(
+            session, root=attachments_root(runtime.settings.data_dir), ticket=ticket, data=b"%PDF-1 receipt",
+            filename=XSS + ".pdf", content_type="application/pdf", max_bytes=10_000, actor_id=agent.id,
+            now=clock.now(),
+        ).public_id  # fmt: skip
+
+    public_id = tickets.run(attach)
+    browser.sign_in(agent)
+    text = client.get(f"/console/tickets/{number}", headers={"Accept-Language": "en"}).text
+    assert f'href="/console/conversations/{conversation.public_id}"' in text and "Origin" in text
+    assert f'href="/api/v1/tickets/{number}/attachments/{public_id}"' in text
+    assert XSS not in text and 'data-event="attachment"' in text and "File attached" in text
+    download = client.get(f"/api/v1/tickets/{number}/attachments/{public_id}")
+    assert download.status_code == 200 and download.content == b"%PDF-1 receipt"
 
 
 def test_untrusted_ticket_text_is_escaped(client, factory, browser, tickets):

@@ -20,6 +20,8 @@ from kefu.core.errors import Conflict, InvalidInput, NotFound
 from kefu.customers.access import access_customer_by_id
 from kefu.tickets import access, actions
 from kefu.tickets.access import TicketFilter
+from kefu.tickets.attachments import attachments_of
+from kefu.tickets.conversations import linked_conversations
 from kefu.tickets.kinds import TicketType
 from kefu.tickets.lifecycle import TicketStatus, allowed_transitions
 from kefu.tickets.models import Ticket
@@ -73,6 +75,12 @@ WORDS: dict[str, dict[str, str]] = {
         "handoff_replied": N_("Department replied"),
         "handoff_bounced": N_("Department sent it back"),
         "handoff_overdue": N_("Handoff overdue"),
+        "conversation_linked": N_("Conversation linked"),
+        "conversation_unlinked": N_("Conversation unlinked"),
+        "attachment": N_("File attached"),
+        "automation": N_("Automation ran"),
+        "automation_error": N_("Automation failed"),
+        "automation_stopped": N_("Automation stopped"),
     },
 }
 
@@ -205,6 +213,8 @@ def _ticket_context(page: Page, ticket: Ticket, **extra: Any) -> dict[str, Any]:
         "clocks": _clocks(page, ticket, now),
         "history": history,
         "handoffs": handoffs,
+        "conversations": linked_conversations(page.session, ticket),
+        "attachments": attachments_of(page.session, ticket),
         "departments": {d.id: d.name for d in list_departments(page.session)},
         "names": display_names(page.session, people),
         "team_name": teams.get(ticket.team_id) if ticket.team_id else None,
