@@ -212,33 +212,27 @@ def search_scripts(
     return list(session.scalars(statement.order_by(rank, Script.usage_count.desc(), Script.id).limit(limit)))
 
 
-# Suggestions by meaning of a customer message: a small BM25 index over each language's scripts,
-# rebuilt when any script of that language was added, edited or removed (ids and revisions differ).
-_script_indexes: dict[tuple[str, str], tuple[tuple[tuple[int, int], ...], SearchIndex]] = {}
+# Suggestions by meaning of a customer message: a small BM25 index over each language's scripts. The
+# library is small (hundreds), so its rows are read on each call and compared with the rows the cached
+# index was built from; only tokenising is saved, and an edit, a deletion or a wiped table is never missed.
+_Stamp = tuple[tuple[int, str, str, str], ...]
+_script_indexes: dict[tuple[str, str], tuple[_Stamp, SearchIndex]] = {}
 _lock = threading.Lock()
 
 
 def suggest_scripts(session: Session, text: str, language: str, limit: int = 3) -> list[Script]:
     """Scripts whose title or text best match a customer's message (BM25 over the library)."""
     language = parse_language(language)
-    stamp = tuple(
-        (row[0], row[1])
-        for row in session.execute(
-            select(Script.id, Script.revision).where(Script.language == language).order_by(Script.id)
-        )
-    )
-    if not stamp:
+    scripts = {s.id: s for s in session.scalars(select(Script).where(Script.language == language))}
+    if not scripts:
         return []
+    stamp = tuple(sorted((s.id, s.title, s.body, s.scenario) for s in scripts.values()))
     key = (str(session.get_bind().url), language)
     with _lock:
         cached = _script_indexes.get(key)
         if cached is None or cached[0] != stamp:
-            scripts = session.scalars(select(Script).where(Script.language == language)).all()
-            docs = [SearchDoc(str(s.id), s.title, s.body, s.language, s.scenario) for s in scripts]
+            docs = [SearchDoc(str(i), title, body, language, scenario) for i, title, body, scenario in stamp]
             cached = (stamp, SearchIndex.build(docs))
             _script_indexes[key] = cached
     hits: list[SearchHit] = cached[1].search(text or "", limit=limit, language=language)
-    by_id = {
-        s.id: s for s in session.scalars(select(Script).where(Script.id.in_([int(h.doc_id) for h in hits])))
-    }
-    return [by_id[int(h.doc_id)] for h in hits if int(h.doc_id) in by_id]
+    return [scripts[int(h.doc_id)] for h in hits if int(h.doc_id) in scripts]
