@@ -72,7 +72,7 @@ def open_tickets(
 
 def tickets_of_conversation(session: Session, actor: Actor, conversation_id: int) -> Sequence[Ticket]:
     """The tickets created from or linked to a conversation, within the actor's scope, newest first."""
-    query = ticket_page(ticket_scope(actor), Ticket.conversation_id == conversation_id, limit=20)
+    query = ticket_page(ticket_scope(actor), linked_to_conversation(conversation_id), limit=20)
     return session.scalars(query).all()
 
 

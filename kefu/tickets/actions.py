@@ -20,7 +20,7 @@ from kefu.core.ids import public_id
 from kefu.customers.models import Customer
 from kefu.routing.actions import do_enqueue
 from kefu.surveys.actions import do_create_survey
-from kefu.tickets import follow_ups
+from kefu.tickets import conversations, follow_ups
 from kefu.tickets.automations import run_automation
 from kefu.tickets.escalation import EscalationError, manual_escalation
 from kefu.tickets.escalations import escalate
@@ -149,17 +149,14 @@ def do_create_ticket(
 def do_link_conversation(
     session: Session, *, ticket: Ticket, conversation: Conversation, actor_id: int | None, now: datetime
 ) -> Ticket:
-    """Tie an existing ticket to the conversation it is about (the same customer's; linked once)."""
+    """Tie an existing ticket to the conversation it is about (the same customer's): one more linked
+    conversation (kefu.tickets.conversations); linking it again changes nothing."""
     if ticket.customer_id != conversation.customer_id:
         raise InvalidInput("ticket_id: the ticket belongs to another customer", field="ticket_id")
-    if ticket.conversation_id == conversation.id:
+    if conversation.id in conversations.linked_ids(session, ticket):
         return ticket
-    if ticket.conversation_id is not None:
-        raise Conflict("the ticket is already linked to another conversation", code="ticket_linked")
-    ticket.conversation_id = conversation.id
-    _record(session, ticket, "linked", actor_id, now, conversation=conversation.public_id)
-    _touch(session, ticket, now)
-    _announce(session, ticket, "updated", fields=["conversation_id"])
+    conversations.do_link(session, ticket=ticket, conversation_id=conversation.id, actor_id=actor_id, now=now)
+    run_automation(session, ticket, "conversation_linked", now)
     return ticket
 
 

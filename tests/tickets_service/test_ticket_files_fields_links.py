@@ -225,3 +225,21 @@ def test_linking_bad_input_names_the_field(desk):
         )
     assert desk.call("DELETE", f"{path}/{strangers}").status_code == 404
     assert desk.call("POST", path, desk.other_agent, json={"conversation_id": conv}).status_code == 404
+
+
+def test_the_consoles_link_adds_a_linked_conversation_once(desk):
+    from kefu.tickets.actions import do_link_conversation
+    from kefu.tickets.models import Ticket
+
+    customer = desk.customer()
+    origin, later = conversation(desk, customer, "c1"), conversation(desk, customer, "c2")
+    ticket = desk.ticket(customer_id=customer, conversation_id=origin)
+    for _ in range(2):  # linking again changes nothing
+        with desk.runtime.write_sessions() as session, session.begin():
+            do_link_conversation(
+                session, ticket=session.get(Ticket, ticket["id"]),
+                conversation=session.get(Conversation, later), actor_id=desk.agent.id, now=clock.now(),
+            )  # fmt: skip
+    assert desk.call("GET", f"/tickets/{ticket['id']}").json()["conversation_ids"] == [origin, later]
+    history = desk.call("GET", f"/tickets/{ticket['id']}/events").json()
+    assert [e["kind"] for e in history].count("conversation_linked") == 1
