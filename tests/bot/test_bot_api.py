@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kefu.access.roles import Role
+from kefu.bot.actions import (
+    check_save_intent,
+    do_bot_turns,
+    do_deploy_classifier,
+    do_import_examples,
+    train_classifier,
+)
 from kefu.bot.cli import bot_app
 from kefu.bot.models import BotExample, BotIntent, BotModel
 from kefu.channels.actions import Inbound, do_ingest_message
 from kefu.channels.kinds import Channel
+from kefu.channels.models import Conversation, Message
 from kefu.core.runtime import Runtime
 from kefu.customers.identity import Identity
 from kefu.customers.settings import TierSettings
 from kefu.customers.tiers import IdentityKind
 from kefu.routing.actions import check_create_queue
+from kefu.wiring import connect_domains
 from tests.bot.conftest import generate_examples
 
 
@@ -141,3 +151,42 @@ def test_cli_train_stores_the_examples_and_deploys_the_model(tmp_path, monkeypat
         assert session.scalar(select(func.count()).where(BotModel.active.is_(True))) == 1
         assert session.scalar(select(func.count()).select_from(BotIntent)) == 4
         assert session.scalar(select(func.count()).select_from(BotExample)) == 120
+
+
+def _race(runtime: Runtime, conversation_id: int, barrier: threading.Barrier, outcomes: list[int]) -> None:
+    barrier.wait()
+    with runtime.write_sessions() as session, session.begin():
+        outcomes.append(do_bot_turns(session, conversation_id).replies)
+
+
+def test_two_processes_taking_the_same_turn_answer_once(runtime: Runtime) -> None:
+    """Two workers (as in two server processes on the Redis bus) race for one message: one reply."""
+    connect_domains()
+    examples = generate_examples()
+    with runtime.write_sessions() as session, session.begin():
+        do_import_examples(session, examples)
+        classifier, seconds = train_classifier(examples)
+        do_deploy_classifier(session, classifier, examples=len(examples), fit_seconds=seconds)
+        check_save_intent(session, name="track_delivery", answer_kind="text", answer_en="Under My orders.")
+    for round_ in range(5):
+        assert _ingest(runtime, Channel.webchat, f"racer-{round_}") == "bot"
+        with runtime.sessions() as session:
+            conversation_id = session.scalar(select(func.max(Conversation.id)))
+        barrier = threading.Barrier(2)
+        outcomes: list[int] = []
+        threads = [
+            threading.Thread(target=_race, args=(runtime, conversation_id, barrier, outcomes))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == [0, 1]
+        with runtime.sessions() as session:
+            replies = session.scalar(
+                select(func.count()).where(
+                    Message.conversation_id == conversation_id, Message.sender == "bot"
+                )
+            )
+            assert replies == 1
