@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kefu.demo import vocabulary as v
+from kefu.knowledge.search import SearchDoc, index_rows
 
 DEMO_PASSWORD = "kefu-demo"
 DAYS = 30
@@ -491,13 +492,14 @@ def _knowledge(data: DemoData, rng: random.Random, start: datetime, end: datetim
         data.add("article_categories", {"name": name, "parent_id": None if parent is None else parent + 1})
     owner = next(u["id"] for u in data.tables["users"] if u["role"] == "trainer")
     for zh, en, category in v.KB_ARTICLES:
-        for language, title in (("zh_CN", zh), ("en", en)):
+        for language, title in (("zh", zh), ("en", en)):
             body = (
                 f"## {title}\n\n1. 打开订单页面\n2. 按提示操作\n3. 如仍有问题请联系人工客服\n"
-                if language == "zh_CN"
+                if language == "zh"
                 else f"## {title}\n\n1. Open the order page\n2. Follow the steps shown\n3. Ask an agent"
             )
-            data.add(
+            created = start - timedelta(days=rng.randint(1, 200))
+            article = data.add(
                 "articles",
                 {
                     "title": title,
@@ -508,10 +510,60 @@ def _knowledge(data: DemoData, rng: random.Random, start: datetime, end: datetim
                     "tags": [],
                     "owner_id": owner,
                     "review_by": (end + timedelta(days=rng.randint(-10, 120))).date(),
-                    "created_at": start - timedelta(days=rng.randint(1, 200)),
+                    "version": 1,
+                    "created_at": created,
                     "updated_at": start,
                 },
             )
+            data.add(
+                "article_versions",
+                {
+                    "article_id": article["id"],
+                    "number": 1,
+                    "title": title,
+                    "body": body,
+                    "language": language,
+                    "category_id": category + 1,
+                    "tags": [],
+                    "editor_id": owner,
+                    "created_at": created,
+                },
+            )
+            if article["status"] == "published":
+                row, postings = index_rows(
+                    SearchDoc(str(article["id"]), title, body, language, str(category + 1))
+                )
+                data.add(
+                    "article_search_docs",
+                    {
+                        "article_id": article["id"],
+                        "language": language,
+                        "category": row.category,
+                        "title_length": row.title_length,
+                        "body_length": row.body_length,
+                        "postings": {p.term: [p.title_tf, p.body_tf] for p in postings},
+                    },
+                    numbered=False,
+                )
+    data.add("knowledge_index_state", {"id": 1, "generation": 1, "token": "demo"}, numbered=False)
+    trainer_created = start - timedelta(days=30)
+    for scenario, language, shortcut, title, body in v.SCRIPTS:
+        data.add(
+            "scripts",
+            {
+                "scenario": scenario,
+                "title": title,
+                "body": body,
+                "language": language,
+                "shortcut": shortcut,
+                "usage_count": 0,
+                "last_used_at": None,
+                "revision": 1,
+                "created_by": owner,
+                "created_at": trainer_created,
+                "updated_at": trainer_created,
+            },
+        )
 
 
 def fingerprint(data: DemoData) -> str:

@@ -195,3 +195,53 @@ KB_ARTICLES = [
     ("保修政策说明", "Warranty policy", 2),
     ("账户安全与改密", "Account security and passwords", 1),
 ]
+# The script library (话术库): (scenario, language, shortcut, title, body with {variables}).
+SCRIPTS = [
+    ("greeting", "zh", "hi", "问候", "{customer_name}您好，我是客服{agent_name}，很高兴为您服务！"),
+    (
+        "greeting",
+        "en",
+        "hi",
+        "Greeting",
+        "Hello {customer_name}, this is {agent_name}. How can I help you today?",
+    ),
+    ("product_introduction", "zh", "vip", "会员权益介绍", "成为会员可享受免运费、积分加倍和专属客服。"),
+    (
+        "product_introduction",
+        "en",
+        "vip",
+        "Membership benefits",
+        "Members get free delivery, double points and a dedicated agent.",
+    ),
+    (
+        "objection_handling",
+        "zh",
+        "price",
+        "价格异议",
+        "理解您对价格的顾虑，这款产品含两年保修，长期使用更划算。",
+    ),
+    (
+        "objection_handling",
+        "en",
+        "price",
+        "Price objection",
+        "I understand the concern; the two-year warranty makes it good value.",
+    ),
+    (
+        "complaint_soothing",
+        "zh",
+        "sorry",
+        "退款延迟安抚",
+        "非常抱歉让您久等了，订单{order_id}的退款正在加急处理，预计3个工作日内到账。",
+    ),
+    (
+        "complaint_soothing",
+        "en",
+        "sorry",
+        "Refund delay apology",
+        "I am sorry for the wait. The refund for order {order_id} is being rushed; "
+        "it should arrive within 3 business days.",
+    ),
+    ("closing", "zh", "bye", "结束语", "感谢您的耐心，祝您生活愉快！如有其他问题随时联系我们。"),
+    ("closing", "en", "bye", "Closing", "Thank you for your patience, {customer_name}. Have a great day!"),
+]

@@ -111,3 +111,17 @@ def test_suggestions_follow_edits(runtime):
         do_update_script(session, script, {"body": "Your parcel is on its way."})
     with runtime.sessions() as session:
         assert [s.title for s in suggest_scripts(session, "where is my parcel", "en")] == ["Goodbye"]
+
+
+def test_the_demo_centre_has_searchable_articles_and_scripts(runtime):
+    from datetime import date
+
+    from kefu.demo.load import load
+    from kefu.knowledge.articles import search_published
+
+    load(runtime.sessions, date(2026, 3, 2), show_progress=False)
+    with runtime.sessions() as session:
+        hits = search_published(session, "退款多久到账", "zh")
+        assert hits and all(h.language == "zh" for h in hits)
+        assert [s.shortcut for s in search_scripts(session, "/sor", "en")] == ["sorry"]
+        assert suggest_scripts(session, "the refund is late", "en")[0].shortcut == "sorry"
