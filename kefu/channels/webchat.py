@@ -87,17 +87,19 @@ class WebchatHub:
         self.writer = IntakeWriter(runtime.write_sessions, rules)
         self._loop = asyncio.get_running_loop()
         self._outboxes: dict[int, set[Outbox]] = defaultdict(set)
+        self._watching: dict[Outbox, set[int]] = defaultdict(set)  # the reverse, so leaving is O(own)
         self._refreshing = self._refresh_again = False
         runtime.bus.subscribe(self._on_event)
 
     def watch(self, conversation_id: int, outbox: Outbox) -> None:
-        known = outbox in self._outboxes.get(conversation_id, ())
+        if outbox in self._outboxes.get(conversation_id, ()):
+            return  # every ack of a busy visitor lands here: keep it to one set lookup
         self._outboxes[conversation_id].add(outbox)
-        if not known:
-            self.refresh_positions()
+        self._watching[outbox].add(conversation_id)
+        self.refresh_positions()
 
     def forget(self, outbox: Outbox) -> None:
-        for conversation_id in [c for c, watchers in self._outboxes.items() if outbox in watchers]:
+        for conversation_id in self._watching.pop(outbox, ()):
             self._outboxes[conversation_id].discard(outbox)
             if not self._outboxes[conversation_id]:
                 del self._outboxes[conversation_id]

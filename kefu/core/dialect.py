@@ -22,6 +22,12 @@ def configure_engine(engine: Engine) -> None:
 WRITE_OPTION = "kefu_write"
 
 
+def in_process_database(engine: Engine) -> bool:
+    """True for SQLite: a library inside this process, so its work is this process's CPU (no network wait)
+    and handing it to another thread gains no parallelism under the GIL, only hand-off delays."""
+    return engine.dialect.name == "sqlite"
+
+
 def _sqlite_begin(conn: Any) -> None:
     # A transaction that reads and then writes must take the write lock at BEGIN: upgrading a WAL read
     # snapshot later fails at once with "database is locked" when another writer got there first,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sqlalchemy import func, select
 
 from kefu.channels import actions
 from kefu.channels.actions import Inbound, MessageTooLarge, do_ingest_message
 from kefu.channels.append_actions import do_append_messages
-from kefu.channels.intake_writer import IntakeWriter
 from kefu.channels.kinds import Channel, ConversationStatus
 from kefu.channels.models import Conversation, Message
 from kefu.core.errors import InvalidInput
@@ -99,55 +96,3 @@ def test_fast_append_leaves_ended_conversations_to_the_full_action(runtime: Runt
         session.get(Conversation, conversation).status = ConversationStatus.ended.value
     with runtime.write_sessions() as session, session.begin():
         assert do_append_messages(session, [(_inbound("w-1"), conversation)]) == [None]
-
-
-def test_writer_batches_fast_and_slow_paths_and_reports_bad_messages_alone(
-    runtime: Runtime, frozen_clock
-) -> None:
-    conversation = _first(runtime)
-    writer = IntakeWriter(runtime.write_sessions, RULES)
-    other = Inbound(
-        channel=Channel.webchat,
-        external_id="v2:1",
-        body="new visitor",
-        identities=(normalise_identity("visitor", "visitor-0002"),),
-    )
-
-    async def scenario() -> list:
-        return await asyncio.gather(
-            writer.submit(_inbound("w-1"), conversation),
-            writer.submit(other),
-            writer.submit(_inbound("w-big", "x" * 20_001), conversation),
-            writer.submit(_inbound("w-0"), conversation),
-            return_exceptions=True,
-        )
-
-    fast, slow, too_large, duplicate = asyncio.run(scenario())
-    assert fast.conversation_id == conversation and not fast.duplicate
-    assert slow.conversation_id != conversation
-    assert isinstance(too_large, MessageTooLarge)
-    assert duplicate.duplicate
-
-
-def test_writer_survives_a_failed_batch(
-    runtime: Runtime, frozen_clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer = IntakeWriter(runtime.write_sessions, RULES)
-    failures = iter([RuntimeError("disk full")])
-
-    def flaky(batch):
-        error = next(failures, None)
-        if error is not None:
-            raise error
-        return IntakeWriter._write(writer, batch)
-
-    monkeypatch.setattr(writer, "_write", flaky)
-
-    async def scenario() -> tuple:
-        first = await asyncio.gather(writer.submit(_inbound("w-1")), return_exceptions=True)
-        second = await writer.submit(_inbound("w-1"))
-        return first[0], second
-
-    failed, stored = asyncio.run(scenario())
-    assert isinstance(failed, RuntimeError)  # not acknowledged: the client sends it again
-    assert not stored.duplicate  # the retry is stored, once
