@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from kefu.bot.classifier import ClassifierInputError, FeatureEmbedder, IntentClassifier, IntentPrediction
 from kefu.bot.dialogue import (
+    N_,
     article_answer,
     intent_label,
     literal_answer,
@@ -54,13 +55,13 @@ MAX_ANSWER_CHARS = 4000
 PUBLISHED = "published"  # only published KB articles answer customers
 
 PROMPT_TEXT = {
-    Prompt.EMPTY: "Please type your question.",
-    Prompt.UNREADABLE: "Sorry, I could not read that message. Could you type your question in words?",
-    Prompt.NO_WORDS: "Could you tell me your question in a few words?",
-    Prompt.CHOOSE: "I am not sure I understood. Did you mean one of these? Reply with its number:",
+    Prompt.EMPTY: N_("Please type your question."),
+    Prompt.UNREADABLE: N_("Sorry, I could not read that message. Could you type your question in words?"),
+    Prompt.NO_WORDS: N_("Could you tell me your question in a few words?"),
+    Prompt.CHOOSE: N_("I am not sure I understood. Did you mean one of these? Reply with its number:"),
 }
-HANDOFF_TEXT = "I am passing you to a customer service agent, who will see our conversation so far."
-NO_ANSWER_TEXT = "Sorry, I have no answer to that yet."
+HANDOFF_TEXT = N_("I am passing you to a customer service agent, who will see our conversation so far.")
+NO_ANSWER_TEXT = N_("Sorry, I have no answer to that yet.")
 
 
 # ---------------------------------------------------------------- intents and examples

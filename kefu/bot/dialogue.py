@@ -16,6 +16,11 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 ANSWER_CHARS = 1200  # a KB answer in a chat bubble: the opening of the article, then a pointer to the rest
 
 
+def N_(message: str) -> str:
+    """Marks a reply text for the catalogs (translated when the reply is written, in the reply language)."""
+    return message
+
+
 def state_to_json(state: ConversationState) -> dict[str, Any]:
     return {
         "transcript": [

@@ -22,6 +22,8 @@ from kefu.web.console import labels
 from kefu.web.console.rendering import TEMPLATE_DIR, environment
 
 CONSOLE_DIR = Path(labels.__file__).parent
+# Python outside the console whose user-visible strings are marked with N_ (the bot's replies).
+MARKED_DIRS = (Path(i18n.__file__).parents[1] / "bot",)
 # Every page kefu renders, the console's and the other domains' (e.g. the customer's survey page).
 TEMPLATE_DIRS = sorted({TEMPLATE_DIR, *Path(i18n.__file__).parents[1].glob("*/templates")})
 TEMPLATES = sorted(p for directory in TEMPLATE_DIRS for p in directory.rglob("*.html"))
@@ -86,7 +88,8 @@ def _msgids() -> set[str]:
     """What the templates and the console's Python (labels marked with N_) ask the catalog for."""
     options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
     found = [m for d in TEMPLATE_DIRS for m in extract_from_dir(str(d), [("**.html", "jinja2")], options)]
-    found += extract_from_dir(str(CONSOLE_DIR), [("**.py", "python")])
+    for directory in (CONSOLE_DIR, *MARKED_DIRS):
+        found += extract_from_dir(str(directory), [("**.py", "python")])
     return {message for _file, _line, message, _comments, _context in found}
 
 
