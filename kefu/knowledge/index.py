@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kefu.core.ids import public_id
 from kefu.knowledge.models import Article, ArticleSearchDoc, KnowledgeIndexState
-from kefu.knowledge.search import DocRow, PostingRow, SearchDoc, SearchIndex, index_rows
+from kefu.knowledge.search import DocRow, SearchDoc, SearchIndex, index_rows
 
 _STATE_ID = 1
 
@@ -94,26 +95,47 @@ def _key(session: Session) -> str:
 
 
 def load_index(session: Session) -> SearchIndex:
-    """The in-memory index of published articles, reloaded when another transaction changed it."""
+    """The in-memory index of published articles, reloaded when another transaction changed it. While one
+    thread reloads, others keep answering from the previous index rather than queueing behind it."""
     generation = current_generation(session)
     key = _key(session)
     cached = _cache.get(key)
     if cached is not None and cached.generation == generation:
         return cached.index
-    with _lock:
+    if not _lock.acquire(blocking=cached is None):
+        return cached.index  # type: ignore[union-attr]  # a reload is under way; this one is a moment old
+    try:
         cached = _cache.get(key)
         if cached is not None and cached.generation == generation:
             return cached.index
         index = _build(session)
         _cache[key] = _Cached(generation, index)
         return index
+    finally:
+        _lock.release()
 
 
 def _build(session: Session) -> SearchIndex:
+    """Group the stored postings per term straight into arrays (no object per posting)."""
     docs: list[DocRow] = []
-    postings: list[PostingRow] = []
-    for stored in session.scalars(select(ArticleSearchDoc).order_by(ArticleSearchDoc.article_id)):
-        doc_id = str(stored.article_id)
-        docs.append(DocRow(doc_id, stored.language, stored.category, stored.title_length, stored.body_length))
-        postings.extend(PostingRow(term, doc_id, tf[0], tf[1]) for term, tf in stored.postings.items())
-    return SearchIndex(docs, postings)
+    grouped: dict[str, tuple[list[int], list[int], list[int]]] = {}
+    rows = session.execute(
+        select(
+            ArticleSearchDoc.article_id, ArticleSearchDoc.language, ArticleSearchDoc.category,
+            ArticleSearchDoc.title_length, ArticleSearchDoc.body_length, ArticleSearchDoc.postings,
+        ).order_by(ArticleSearchDoc.article_id)
+    )  # fmt: skip
+    for position, (article_id, language, category, title_length, body_length, postings) in enumerate(rows):
+        docs.append(DocRow(str(article_id), language, category, title_length, body_length))
+        for term, (title_tf, body_tf) in postings.items():
+            entry = grouped.get(term)
+            if entry is None:
+                entry = grouped[term] = ([], [], [])
+            entry[0].append(position)
+            entry[1].append(title_tf)
+            entry[2].append(body_tf)
+    arrays = {
+        term: (np.array(p, dtype=np.int64), np.array(t, dtype=np.float64), np.array(b, dtype=np.float64))
+        for term, (p, t, b) in grouped.items()
+    }
+    return SearchIndex.from_grouped(docs, arrays)

@@ -132,6 +132,23 @@ class SearchIndex:
             posting_rows.extend(postings)
         return cls(doc_rows, posting_rows, doc_vectors(docs, embedder) if embedder else None)
 
+    @classmethod
+    def from_grouped(
+        cls,
+        docs: Sequence[DocRow],
+        postings: Mapping[str, _Posting],
+        vectors: Mapping[str, Sequence[float]] | None = None,
+    ) -> SearchIndex:
+        """Build from postings already grouped per term: (positions into `docs`, title tf, body tf) arrays.
+        The fast path for loading stored rows, where one object per posting would dominate."""
+        docs = list(docs)
+        for term, (positions, _, _) in postings.items():
+            if len(positions) and not 0 <= positions.min() <= positions.max() < len(docs):
+                raise SearchInputError(f"postings: term {term!r} points outside the {len(docs)} documents")
+        index = cls.__new__(cls)
+        index._setup(docs, dict(postings), vectors)
+        return index
+
     def _build_vectors(self, vectors: Mapping[str, Sequence[float]]) -> np.ndarray | None:
         if not vectors:
             return None
