@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +12,7 @@ from kefu.core.config import Settings
 from kefu.core.db import make_engine
 from kefu.core.dialect import WRITE_OPTION
 from kefu.core.events import BUS_KEY, EventBus, make_bus
+from kefu.core.writer import GroupWriter
 
 
 @dataclass
@@ -21,6 +22,11 @@ class Runtime:
     sessions: sessionmaker[Session]  # for reads
     write_sessions: sessionmaker[Session]  # for units of work that change data
     bus: EventBus
+    # Units of work of concurrent requests, committed together on SQLite (kefu.core.writer).
+    writer: GroupWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = GroupWriter(self.write_sessions)
 
     def close(self) -> None:
         self.bus.close()

@@ -35,6 +35,8 @@ from kefu.tickets.timing import countdowns
 from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from kefu.tickets.models import FollowUp, Handoff, Ticket
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -228,15 +230,21 @@ def _out(ticket: Ticket, session: SessionDep | None = None) -> TicketOut:
     return out
 
 
-@router.post("", status_code=201)
-def create_ticket(body: TicketIn, session: SessionDep, actor: CurrentActor) -> TicketOut:
+@router.post("", status_code=201, response_model=TicketOut)
+async def create_ticket(body: TicketIn, runtime: RuntimeDep, actor: CurrentActor) -> Response:
+    """The ticket is created in a transaction shared with concurrent creations (kefu.core.writer: one
+    SAVEPOINT each, one COMMIT); the answer is sent once that COMMIT is done."""
     fields = body.model_dump()
     if fields["assignee_id"] is None and actor.role == "agent":
         fields["assignee_id"] = actor.user_id  # an agent's own ticket is theirs (and in their scope)
     if fields["team_id"] is None and fields["assignee_id"] is None and actor.role == "team_lead":
         fields["team_id"] = actor.team_id  # a team lead's unassigned ticket stays in the team's scope
-    ticket = actions.do_create_ticket(session, fields=fields, actor_id=actor.user_id, now=clock.now())
-    return _out(ticket, session)
+
+    def create(session: Session) -> bytes:
+        ticket = actions.do_create_ticket(session, fields=fields, actor_id=actor.user_id, now=clock.now())
+        return _out(ticket, session).model_dump_json().encode()
+
+    return Response(await runtime.writer.run(create), status_code=201, media_type="application/json")
 
 
 @router.get("")

@@ -11,11 +11,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
-from kefu.access.authn import actor_for_session, actor_for_token
+from kefu.access.authn import (
+    actor_for_session,
+    actor_for_token,
+    cached_session_actor,
+    cached_token_actor,
+)
 from kefu.access.permissions import Permission, allows
 from kefu.access.sessions import SESSION_COOKIE, decode_session
 from kefu.core.errors import Forbidden, Unauthenticated
@@ -90,7 +96,29 @@ def get_actor(request: Request, session: SessionDep) -> Actor:
     raise Unauthenticated("sign in or send an API token (Authorization: Bearer …)")
 
 
-CurrentActor = Annotated[Actor, Depends(get_actor)]
+def _actor_in_own_session(request: Request) -> Actor:
+    with runtime_of(request).sessions() as session, session.begin():
+        return get_actor(request, session)
+
+
+async def current_actor(request: Request) -> Actor:
+    """`get_actor` for routes: from the authentication cache on the event loop when it can (no query, no
+    thread), else in a worker thread with a short session of its own, so that authenticating never holds
+    the request's (write) transaction open."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    actor: Actor | None = None
+    if scheme.lower() == "bearer" and credentials.strip():
+        actor = cached_token_actor(credentials.strip(), client_address(request))
+    elif (raw := request.cookies.get(SESSION_COOKIE)) is not None and raw:
+        data = decode_session(runtime_of(request).settings.signing_key, raw)
+        if data is not None and (actor := cached_session_actor(data, client_address(request))) is not None:
+            check_csrf(request, data)
+    if actor is not None:
+        return actor
+    return await to_thread.run_sync(_actor_in_own_session, request)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 

@@ -1,0 +1,117 @@
+"""Group commit: concurrent requests' units of work share one write transaction (SQLite).
+
+SQLite has a single writer. With one transaction per request, concurrent requests queue on the database
+lock inside worker threads (busy-wait with back-off, unfair: a request can starve for seconds) and every
+request pays BEGIN IMMEDIATE and COMMIT. Here each unit of work is queued on the event loop instead (first
+come, first served) and a batch of them runs in ONE thread hop and ONE transaction, each job in its own
+SAVEPOINT: a job that fails is rolled back alone and its caller gets its error; the others commit
+together. Every caller is answered only after the COMMIT that holds its work (durability as before);
+if the COMMIT itself fails, every job of the batch gets that error and nothing of it is kept.
+
+Nothing here belongs to a thread: the batch's session is opened, used and closed inside the one thread
+call that runs it; the queue lives on the event loop that awaits it. On other databases (PostgreSQL,
+many writers) each job simply runs in its own transaction in a worker thread, concurrently.
+
+Events queued by a job (`send_event_on_commit`) follow its SAVEPOINT: dropped if it rolls back, published
+after the batch's COMMIT otherwise (kefu.core.events). Per-session memos in `session.info` (the SLA
+setup, the automation rules) are read once per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from anyio import to_thread
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+Job = Callable[[Session], Any]
+
+# Enough to amortise a transaction, small enough that one batch keeps latency low.
+MAX_BATCH = 64
+
+
+@dataclass
+class _Queue:
+    jobs: deque[tuple[Job, asyncio.Future[Any]]] = field(default_factory=deque)
+    draining: bool = False
+
+
+class GroupWriter:
+    """Runs units of work `job(session) -> result` for the event loop that awaits them."""
+
+    def __init__(self, factory: sessionmaker[Session], *, batch: bool | None = None) -> None:
+        self._factory = factory
+        bind = factory.kw.get("bind")
+        dialect = getattr(bind, "dialect", None)
+        self._batch = (getattr(dialect, "name", "") == "sqlite") if batch is None else batch
+        # One queue per event loop (uvicorn has one per process; each test client has its own).
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.batches = 0  # how many transactions ran, for tests and the benchmark
+        self.jobs = 0
+
+    async def run(self, job: Callable[[Session], T]) -> T:
+        """Run `job` in a write transaction; return its result once that transaction has committed."""
+        if not self._batch:
+            return await to_thread.run_sync(self._run_alone, job)
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[T] = loop.create_future()
+        queue.jobs.append((job, future))
+        if not queue.draining:
+            queue.draining = True
+            loop.create_task(self._drain(queue))
+        return await future
+
+    def _run_alone(self, job: Callable[[Session], T]) -> T:
+        with self._factory() as session, session.begin():
+            result = job(session)
+        self.batches += 1
+        self.jobs += 1
+        return result
+
+    async def _drain(self, queue: _Queue) -> None:
+        try:
+            while queue.jobs:
+                batch = [queue.jobs.popleft() for _ in range(min(MAX_BATCH, len(queue.jobs)))]
+                try:
+                    outcomes = await to_thread.run_sync(self._run_batch, [job for job, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - the commit failed: every caller of the batch hears it
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    _settle(future, ok, value)
+        finally:
+            queue.draining = False
+
+    def _run_batch(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        with self._factory() as session:
+            with session.begin():
+                for job in jobs:
+                    try:
+                        with session.begin_nested():
+                            outcomes.append((True, job(session)))
+                    except Exception as exc:  # noqa: BLE001 - this job's error, for its caller only
+                        outcomes.append((False, exc))
+            # COMMIT done (an exception from it propagates to _drain: nobody is told "created")
+        self.batches += 1
+        self.jobs += len(jobs)
+        return outcomes
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # the caller went away (request cancelled); its work is committed or not as said
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
