@@ -186,6 +186,19 @@ def next_escalation_us(
     return min(dues, default=None)
 
 
+def _triggers(signals: Sequence[Signal]) -> dict[EscalationTrigger, tuple[int, str] | None]:
+    """`_earliest_trigger` for both triggers in one pass over the signals (the sweep's inner loop)."""
+    risk: tuple[int, str] | None = None
+    breach: tuple[int, str] | None = None
+    for metric, warn_us, deadline_us in signals:
+        if deadline_us is not None and (breach is None or deadline_us < breach[0]):
+            breach = (deadline_us, metric)
+        when = deadline_us if warn_us is None else warn_us
+        if when is not None and (risk is None or when < risk[0]):
+            risk = (when, metric)
+    return {EscalationTrigger.at_risk: risk, EscalationTrigger.breach: breach}
+
+
 def _earliest_per_level(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
@@ -201,10 +214,13 @@ def _earliest_per_level(
     best: dict[EscalationLevel, EscalationDecision] = {}
     if major_us is not None and ranks[major] > floor:
         best[major] = EscalationDecision(major, major_us, "major complaint")
+    triggers = _triggers(signals) if signals else None
+    if triggers is None:
+        return list(best.values())
     for step in policy.steps:
         if ranks[step.level] <= floor:
             continue
-        trigger = _earliest_trigger(step.on, signals)
+        trigger = triggers[step.on]
         if trigger is None or (until_us is not None and trigger[0] > until_us):
             continue
         due = calendar.add_us(trigger[0], step.after_us) if step.after_us else trigger[0]

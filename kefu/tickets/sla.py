@@ -258,8 +258,12 @@ def _row(
     stop: datetime | None,
     pauses: list[Pause],
 ) -> ClockRow:
-    deadline, remaining = run_clock(cal, t0, target.need_us, pauses)
-    warn = run_clock(cal, t0, target.warn_need_us, pauses)[0] if target.warn_before else None
+    if not pauses and target.warn_before:  # most tickets: both instants from one calendar lookup
+        deadline, warn = cal.add_pair_us(t0, target.need_us, target.warn_need_us)
+        remaining = 0
+    else:
+        deadline, remaining = run_clock(cal, t0, target.need_us, pauses)
+        warn = run_clock(cal, t0, target.warn_need_us, pauses)[0] if target.warn_before else None
     stop_us = None if stop is None else to_us(stop, f"{target.metric}.stopped_at")
     if stop_us is not None and stop_us < t0:
         raise SlaError(f"{target.metric}.stopped_at: {stop.isoformat()} is before the clock started")
