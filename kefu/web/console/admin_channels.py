@@ -134,4 +134,4 @@ def post_revoke(token_id: int, page: PageDep) -> Response:
             actions.do_revoke_api_token(page.session, page.actor, token_id)
     except KefuError:
         return page.render("not_found.html", status_code=404)
-    return see_other(page.request, "/console/admin/channels#tokens")
+    return see_other(page.request, "/console/admin/channels")

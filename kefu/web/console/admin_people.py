@@ -157,7 +157,7 @@ def post_request(
             field, word = error_word(exc, REQUEST_ERRORS)
             errors[field] = word
         else:
-            return see_other(page.request, "/console/admin/users#requests")
+            return see_other(page.request, "/console/admin/users")
     return _page(page, 422, request_errors=errors, request_values=values)
 
 
@@ -172,7 +172,7 @@ def _decide(page: Page, request_id: int, reason: str, approve: bool) -> Response
         _field, word = error_word(exc, DECISION_ERRORS)
         status = exc.status if exc.status in (403, 404, 409, 422) else 422
         return _page(page, status, decision_errors={request_id: word})
-    return see_other(page.request, "/console/admin/users#requests")
+    return see_other(page.request, "/console/admin/users")
 
 
 @router.post("/requests/{request_id}/approve", response_class=HTMLResponse)

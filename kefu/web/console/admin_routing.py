@@ -114,7 +114,7 @@ def post_skill(page: PageDep, code: Field = "", name: Field = "", kind: Field = 
     except KefuError as exc:
         field, word = error_word(exc, SKILL_ERRORS)
         return _teams(page, 422, skill_errors={field: word}, skill_values=values)
-    return see_other(page.request, "/console/admin/teams#skills")
+    return see_other(page.request, "/console/admin/teams")
 
 
 def _queues(page: Page, status_code: int = 200, **extra: Any) -> Response:

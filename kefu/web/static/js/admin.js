@@ -18,10 +18,10 @@
   // After a swap, move focus to the first error so a keyboard user hears it and can fix the field.
   document.addEventListener("htmx:afterSettle", function (event) {
     var error = event.detail.elt && event.detail.elt.querySelector && event.detail.elt.querySelector("[data-field-error]");
-    if (error) {
-      var field = error.closest("label, form").querySelector("input, select, textarea");
-      if (field) field.focus();
-    }
+    if (!error) return;
+    var scope = error.closest("label, form") || error.parentElement;
+    var field = scope && scope.querySelector("input, select, textarea");
+    if (field) field.focus();
   });
 
   // SLA countdowns: [−]H:MM:SS of wall-clock time to the deadline (no words, so nothing to translate).
