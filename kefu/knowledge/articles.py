@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.core.errors import InvalidInput
@@ -65,14 +65,18 @@ def search_published(
     if not hits:
         return []
     ids = [int(hit.doc_id) for hit in hits]
-    articles = {
-        a.id: a
-        for a in session.scalars(
-            select(Article).where(Article.id.in_(ids), Article.status == ArticleStatus.published.value)
+    # Columns only, and only the opening of each body: a hit list must not load whole long articles.
+    rows = {
+        row[0]: row
+        for row in session.execute(
+            select(
+                Article.id, Article.title, Article.language, Article.category_id,
+                func.substr(Article.body, 1, SNIPPET_CHARS * 3),
+            ).where(Article.id.in_(ids), Article.status == ArticleStatus.published.value)
         )
-    }
+    }  # fmt: skip
     return [
-        ArticleHit(a.id, a.title, a.language, a.category_id, snippet(a.body), hit.score)
+        ArticleHit(row[0], row[1], row[2], row[3], snippet(row[4] or ""), hit.score)
         for hit in hits
-        if (a := articles.get(int(hit.doc_id))) is not None
+        if (row := rows.get(int(hit.doc_id))) is not None
     ]
