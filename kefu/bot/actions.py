@@ -52,6 +52,7 @@ ANSWER_KINDS = ("article", "script", "text", "handoff")
 MAX_MESSAGES_PER_TURN = 20  # a flood of unread messages is answered for the latest ones only
 MAX_NAME = 120
 MAX_ANSWER_CHARS = 4000
+AGENT_JOINED = "agent_joined"  # handoff reason when a person wrote to a bot conversation directly
 PUBLISHED = "published"  # only published KB articles answer customers
 
 PROMPT_TEXT = {
@@ -313,6 +314,22 @@ class TurnResult:
     webhooks: int = 0  # deliveries queued for a gateway channel (the caller sends them after commit)
 
 
+def _agent_spoke(session: Session, conversation_id: int) -> bool:
+    """Whether a person has written to the customer in this conversation (internal notes do not count)."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.sender == Sender.agent.value,
+                Message.is_internal.is_(False),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def bot_turn_due(session: Session, conversation_id: int) -> bool | None:
     """A read before any write: None when the conversation is not (or no longer) the bot's, else
     whether a customer message is waiting for the bot."""
@@ -323,6 +340,8 @@ def bot_turn_due(session: Session, conversation_id: int) -> bool | None:
     ).first()
     if row is None or row.status != ConversationStatus.bot.value or row.agent_id is not None:
         return None
+    if _agent_spoke(session, conversation_id):
+        return True  # the turn records that a person joined, and the bot stays silent
     newest = session.scalar(
         select(func.max(Message.id)).where(
             Message.conversation_id == conversation_id, Message.sender == Sender.customer.value
@@ -349,6 +368,10 @@ def do_bot_turns(
         or conversation.agent_id is not None
         or record.handoff_reason is not None
     ):
+        return TurnResult(taken=False)
+    if _agent_spoke(session, conversation_id):
+        # A person wrote in the conversation (from the console) without routing: it is theirs now.
+        record.handoff_reason, record.handed_off_at = AGENT_JOINED, clock.now()
         return TurnResult(taken=False)
     unread = session.scalars(
         select(Message)
@@ -595,6 +618,9 @@ def do_end_idle_conversations(session: Session, idle: timedelta, now: datetime |
             Conversation.agent_id.is_(None),
             Conversation.started_at <= now - idle,
             ~recent,
+            ~select(Message.id)
+            .where(Message.conversation_id == Conversation.id, Message.sender == Sender.agent.value)
+            .exists(),
         )
         .limit(500)
     ).all()

@@ -69,12 +69,13 @@ class BotWorker:
         self._thread.join(timeout=5)
 
     def on_event(self, event: Event) -> None:
-        """On the publishing thread: note the conversation, nothing more."""
+        """On the publishing thread: note the conversation, nothing more (a customer's message is the
+        bot's cue; an agent's message in a bot conversation makes the bot step back)."""
         if event.type != "message.created" or self._stop.is_set():
             return
         payload = event.payload
         if (
-            payload.get("sender") != Sender.customer.value
+            payload.get("sender") not in (Sender.customer.value, Sender.agent.value)
             or payload.get("channel") not in _CHANNELS
             or payload.get("internal")
             or payload.get("conversation_id") in self._not_bot

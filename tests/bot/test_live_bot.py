@@ -262,6 +262,27 @@ def test_the_bot_never_answers_in_a_conversation_a_person_owns(
             select(func.count()).where(Message.conversation_id == conversation.id, Message.sender == "bot")
         )
         assert bot_messages == 1
+    # A person who writes from the console without taking the conversation through routing also silences it.
+    with client.websocket_connect("/ws/webchat?visitor=visitor-owned-2") as ws:
+        ws.receive_json()
+        assert _say(ws, "c1", "where is my book")["body"] == TRACK_EN
+        joined = _conversation(runtime)
+        reply = client.post(
+            f"/api/v1/conversations/{joined.public_id}/replies",
+            json={"body": "我来帮您"},
+            headers=bot["supervisor"],
+        )
+        assert reply.status_code == 201, reply.text
+        assert _bot_frame(ws)["sender"] == "agent"
+        ws.send_json({"type": "message", "client_id": "c2", "body": "where is my book"})
+        assert ws.receive_json()["type"] == "ack"
+        time.sleep(0.6)
+    with runtime.sessions() as session:
+        senders = session.scalars(
+            select(Message.sender).where(Message.conversation_id == joined.id).order_by(Message.id)
+        ).all()
+        assert senders == ["customer", "bot", "agent", "customer"]
+        assert session.get(BotConversation, joined.id).handoff_reason == "agent_joined"
     # Even when its turn comes after the person took the conversation but before its status changed.
     with runtime.write_sessions() as session, session.begin():
         row = session.get(Conversation, conversation.id)
