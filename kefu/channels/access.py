@@ -152,3 +152,31 @@ def offered_conversation_lines(session: Session, conversation_ids: list[int]) ->
         .where(Conversation.id.in_(conversation_ids))
     )
     return {row[0]: ConversationLine(*row[1:]) for row in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class QueuedContact:
+    """A conversation's stay in a queue as the wallboard counts it (no customer data)."""
+
+    queue_id: int
+    queued_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    abandoned: bool
+
+
+def queued_contacts_since(session: Session, actor: Actor, since: datetime) -> list[QueuedContact]:
+    """Conversations that entered a queue at or after `since`, in the reader's scope (a team lead's team,
+    the centre for supervisors): the wallboard's "today"."""
+    rows = session.execute(
+        select(
+            Conversation.queue_id,
+            Conversation.queued_at,
+            Conversation.answered_at,
+            Conversation.ended_at,
+            Conversation.abandoned,
+        ).where(
+            Conversation.queue_id.is_not(None), Conversation.queued_at >= since, conversation_scope(actor)
+        )
+    )
+    return [QueuedContact(*row) for row in rows]

@@ -24,7 +24,7 @@ from kefu.routing.models import (
     Skill,
 )
 from kefu.routing.pool import ladder
-from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, seconds
+from kefu.routing.snapshot import HELD, agent_states, load_snapshot, queue_config, seconds
 
 DEFAULT_AHT_SECONDS = {"voice": 300.0, "email": 900.0}  # until the queue has its own history
 CHAT_AHT_SECONDS = 480.0
@@ -235,3 +235,36 @@ def skill_holders(session: Session) -> dict[int, list[tuple[int, int]]]:
     for skill_id, user_id, level in session.execute(query):
         held.setdefault(skill_id, []).append((user_id, level))
     return held
+
+
+@dataclass(frozen=True)
+class AgentOnBoard:
+    user_id: int
+    name: str
+    presence: AgentPresence | None  # None: routing has never seen the agent (offline)
+    contacts: int  # offered or assigned to the agent now
+
+
+def agents_on_board(session: Session, actor: Actor) -> list[AgentOnBoard]:
+    """The active agents routing knows (those with a routing profile) in the actor's reach (a team lead:
+    the team), with their recorded presence and the contacts they hold now."""
+    query = (
+        select(User.id, User.display_name, AgentPresence)
+        .join(AgentProfile, AgentProfile.user_id == User.id)
+        .outerjoin(AgentPresence, AgentPresence.user_id == User.id)
+        .where(User.is_active)
+    )
+    if actor.role == "team_lead":
+        query = query.where(User.team_id == actor.team_id)
+    held = {
+        agent_id: count
+        for agent_id, count in session.execute(
+            select(QueueEntry.agent_id, func.count())
+            .where(QueueEntry.status.in_(HELD), QueueEntry.agent_id.is_not(None))
+            .group_by(QueueEntry.agent_id)
+        )
+    }
+    return [
+        AgentOnBoard(user_id, name, row, held.get(user_id, 0))
+        for user_id, name, row in session.execute(query)
+    ]

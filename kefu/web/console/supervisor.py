@@ -8,8 +8,7 @@ from fastapi.responses import HTMLResponse
 from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.web.console.page import Page, PageDep
-from kefu.web.console.queries import agent_lines, wallboard
-from kefu.web.console.wallboard import start_of_day
+from kefu.web.console.wallboard import agent_lines, start_of_day, wallboard
 from kefu.web.security_headers import CHART_CONTENT_SECURITY_POLICY
 from kefu.workforce.service import surge_now
 
