@@ -85,9 +85,14 @@ def forget_cached_grants() -> None:
     _cache.clear()
 
 
-def cached_token_actor(raw_token: str, address: str | None = None) -> Actor | None:
+def database_of(session: Session) -> str:
+    """The cache's name for the database a session talks to (one process may serve several, e.g. tests)."""
+    return str(session.get_bind().url)
+
+
+def cached_token_actor(database: str, raw_token: str, address: str | None = None) -> Actor | None:
     """The token's actor from the cache, or None: not cached, or its last use is due to be recorded."""
-    grant: _TokenGrant | None = _cache.get(("token", token_hash(raw_token)))
+    grant: _TokenGrant | None = _cache.get((database, "token", token_hash(raw_token)))
     if grant is None:
         return None
     now = clock.now()
@@ -118,7 +123,7 @@ def actor_for_token(session: Session, raw_token: str, address: str | None = None
         last_used = now
     scopes = frozenset(token.scopes)
     grant = _TokenGrant(user.id, user.role, user.team_id, scopes, token.expires_at, last_used)
-    _cache.put(("token", hashed), grant, generation)
+    _cache.put((database_of(session), "token", hashed), grant, generation)
     return Actor(user.id, user.role, user.team_id, scopes, address=address)
 
 
@@ -137,9 +142,9 @@ def _note_use(session: Session, token_id: int, now: datetime) -> None:
         pass
 
 
-def cached_session_actor(data: SessionData, address: str | None = None) -> Actor | None:
+def cached_session_actor(database: str, data: SessionData, address: str | None = None) -> Actor | None:
     """The signed-in user from the cache, or None when not cached (then `actor_for_session` decides)."""
-    grant: _SessionGrant | None = _cache.get(("user", data.user_id))
+    grant: _SessionGrant | None = _cache.get((database, "user", data.user_id))
     if grant is None or grant.session_version != data.session_version or data.expired(clock.now()):
         return None
     return Actor(
@@ -157,7 +162,7 @@ def actor_for_session(session: Session, data: SessionData, address: str | None =
     if data.expired(clock.now()):
         raise Unauthenticated("session expired; sign in again", code="signed_out")
     grant = _SessionGrant(user.role, user.team_id, user.session_version, user.must_change_password)
-    _cache.put(("user", user.id), grant, generation)
+    _cache.put((database_of(session), "user", user.id), grant, generation)
     return Actor(
         user.id, user.role, user.team_id, must_change_password=user.must_change_password, address=address
     )

@@ -25,8 +25,11 @@ class Runtime:
     # Units of work of concurrent requests, committed together on SQLite (kefu.core.writer).
     writer: GroupWriter = field(init=False)
 
+    database: str = field(init=False)  # the database's URL (password masked), e.g. as a cache key
+
     def __post_init__(self) -> None:
         self.writer = GroupWriter(self.write_sessions)
+        self.database = str(self.engine.url)
 
     def close(self) -> None:
         self.bus.close()

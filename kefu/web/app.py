@@ -32,10 +32,8 @@ from kefu.tickets.sweeper import SlaSweeper
 from kefu.web import health
 from kefu.web.deps import require_by_method
 from kefu.web.errors import install_error_handlers
-from kefu.web.metrics import record_request
+from kefu.web.middleware import ResponseHeaders
 from kefu.web.pages import pages_router, static_files
-from kefu.web.security import security_headers
-from kefu.web.security_headers import content_security_policy
 from kefu.wiring import connect_domains
 from kefu.workforce import api as workforce_api
 from kefu.workforce.service import warm_plan
@@ -122,12 +120,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.middleware("http")(record_request)
-    app.middleware("http")(security_headers)
+    # hardening headers, Content-Security-Policy and request metrics on every response
+    app.add_middleware(ResponseHeaders, docs_url=app.docs_url)
     app.include_router(health.router)
     app.include_router(api_router())
     app.include_router(webchat.router)
-    app.middleware("http")(content_security_policy)
     app.include_router(pages_router())
     app.mount("/static", static_files(), name="static")
     return app

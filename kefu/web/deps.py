@@ -105,13 +105,15 @@ async def current_actor(request: Request) -> Actor:
     """`get_actor` for routes: from the authentication cache on the event loop when it can (no query, no
     thread), else in a worker thread with a short session of its own, so that authenticating never holds
     the request's (write) transaction open."""
+    runtime = runtime_of(request)
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     actor: Actor | None = None
     if scheme.lower() == "bearer" and credentials.strip():
-        actor = cached_token_actor(credentials.strip(), client_address(request))
+        actor = cached_token_actor(runtime.database, credentials.strip(), client_address(request))
     elif (raw := request.cookies.get(SESSION_COOKIE)) is not None and raw:
-        data = decode_session(runtime_of(request).settings.signing_key, raw)
-        if data is not None and (actor := cached_session_actor(data, client_address(request))) is not None:
+        data = decode_session(runtime.settings.signing_key, raw)
+        address = client_address(request)
+        if data is not None and (actor := cached_session_actor(runtime.database, data, address)):
             check_csrf(request, data)
     if actor is not None:
         return actor
