@@ -45,7 +45,7 @@ ROLE_WORDS = {
     "supervisor": N_("Supervisor"),
     "admin": N_("Administrator"),
 }
-REQUEST_WORDS = {"pending": N_("Pending"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+REQUEST_WORDS = {"pending": N_("Awaiting decision"), "approved": N_("Approved"), "rejected": N_("Rejected")}
 STRATEGY_WORDS = {"skill_first": N_("Best skill first"), "idle_first": N_("Longest idle first")}
 
 REFUSED = N_("Not accepted; check this field.")

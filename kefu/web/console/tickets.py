@@ -62,7 +62,7 @@ WORDS: dict[str, dict[str, str]] = {
     "level": {"agent": N_("Agent"), "team_lead": N_("Team lead"), "supervisor": N_("Supervisor")},
     "handoff": {"open": N_("Open"), "replied": N_("Replied"), "bounced": N_("Bounced")},
     "event": {
-        "created": N_("Created"),
+        "created": N_("Ticket created"),
         "updated": N_("Edited"),
         "status": N_("Status changed"),
         "reply": N_("Public reply"),
