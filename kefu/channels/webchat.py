@@ -198,13 +198,22 @@ async def webchat(websocket: WebSocket) -> None:
     session = ChatSession(hub, outbox, identities)
     try:
         await session.start()
-        while True:
-            session.handle(await websocket.receive_text())
+        await asyncio.create_task(_read_frames(websocket, session))
     except WebSocketDisconnect:
         pass
     finally:
         hub.forget(outbox)
         sender.cancel()
+
+
+async def _read_frames(websocket: WebSocket, session: ChatSession) -> None:
+    """The receiving loop, in a task of its own: each frame then resumes this short stack instead of the
+    two dozen frames of middleware below the route (measured: the largest single cost per message)."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        session.handle(message.get("text") or "")
 
 
 async def _send_frames(websocket: WebSocket, outbox: Outbox) -> None:
