@@ -32,6 +32,20 @@ NAME = re.compile(r"^[a-z0-9_]{1,60}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 METRICS = [m.value for m in SlaMetric]
 MINUTE = 60
+WEEKDAY_WORDS = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+    "sun": N_("Sunday"),
+}
+METRIC_WORDS = {
+    "first_response": N_("First response"),
+    "next_response": N_("Next response"),
+    "resolution": N_("Resolution"),
+}
 
 ERRORS = {
     "name": N_("Use 1–60 lower-case letters, digits or _."),
@@ -94,6 +108,8 @@ def _context(page: Page, **extra: Any) -> dict[str, Any]:
         "calendars": calendars,
         "policies": sorted(policies, key=lambda p: (p.get("position", 0), p["name"])),
         "weekdays": WEEKDAYS,
+        "weekday_words": WEEKDAY_WORDS,
+        "metric_words": METRIC_WORDS,
         "metrics": METRICS,
         "hours_text": _hours_text,
         "calendar_errors": {},
