@@ -145,6 +145,10 @@ def decide(
         return _handoff(state, HandoffReason.NEGATIVE_SENTIMENT, sentiment)
     chosen = _chosen(text, state.offered)
     if chosen is not None:
+        if chosen in config.handoff_intents:  # the centre sends this matter to a person
+            return _handoff(
+                replace(state, last_intent=chosen), HandoffReason.INTENT_ROUTES_TO_QUEUE, sentiment
+            )
         return _answer(state, chosen, 1.0, sentiment, config)
     if not tokenize(text):
         return _unsure(state, Prompt.NO_WORDS, (), config, sentiment)

@@ -242,6 +242,16 @@ def test_unsure_offers_choices_then_hands_off(bot, client: TestClient, runtime: 
     with runtime.sessions() as session:
         record = session.get(BotConversation, _conversation(runtime).id)
         assert record.handoff_reason == "low_confidence" and record.fallback_turns == 1
+    with client.websocket_connect("/ws/webchat?visitor=visitor-unsure-2") as ws:
+        ws.receive_json()
+        offered = _say(ws, "c1", "zorbl quix fnargle")["body"].splitlines()[1:]
+        number = next(line[0] for line in offered if "cancel order" not in line)  # one with an answer
+        picked = _say(ws, "c2", number)  # the customer picks it: answered, not handed off
+        assert picked["sender"] == "bot" and "agent" not in picked["body"]
+    with runtime.sessions() as session:
+        record = session.get(BotConversation, _conversation(runtime).id)
+        assert record.handoff_reason is None and record.confidence == 1.0
+        assert offered[0].startswith("1. ") and record.state["last_answer"] == record.intent
 
 
 def test_the_bot_never_answers_in_a_conversation_a_person_owns(

@@ -186,3 +186,18 @@ def test_measures_reject_inconsistent_counts_and_handle_nothing():
     with pytest.raises(ValueError, match="fallback_turns"):
         measure([ConversationOutcome("x", None, fallback_turns=3, bot_turns=1)])
     assert measure([]).conversations == 0
+
+
+def test_choosing_an_intent_that_routes_to_a_queue_hands_off():
+    from kefu.bot.classifier import IntentPrediction as Prediction
+    from kefu.bot.policy import Action, ConversationState, HandoffReason, PolicyConfig, decide
+
+    def unsure(_text):
+        return Prediction("refund", 0.1, True, (("cancel_order", 0.1), ("refund", 0.05)))
+
+    config = PolicyConfig(handoff_intents=frozenset({"cancel_order"}))
+    offered = decide(ConversationState(), "hmm something", unsure, config)
+    assert offered.action is Action.CLARIFY and offered.choices[0] == "cancel_order"
+    picked = decide(offered.state, "1", unsure, config)
+    assert picked.action is Action.HANDOFF and picked.handoff.reason is HandoffReason.INTENT_ROUTES_TO_QUEUE
+    assert picked.handoff.intent == "cancel_order"
