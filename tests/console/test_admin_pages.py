@@ -220,6 +220,17 @@ def test_teams_and_skills_are_created_with_field_errors(client, factory, browser
         assert "team.create" in session.scalars(select(AuditEntry.action)).all()
 
 
+def test_a_team_lead_sees_teams_but_creates_none(client, factory, browser):
+    lead = factory.user(Role.team_lead, factory.team())
+    browser.sign_in(lead)
+    page = client.get("/console/admin/teams").text
+    assert 'hx-post="/console/admin/teams"' not in page and 'hx-post="/console/admin/skills"' in page
+    response = client.post(
+        "/console/admin/teams", data={"code": "night", "name": "Night"}, headers=htmx(browser)
+    )
+    assert response.status_code == 403
+
+
 def test_strategy_switch(client, factory, browser, runtime):
     with runtime.write_sessions() as session, session.begin():
         session.add(

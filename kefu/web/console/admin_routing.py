@@ -59,6 +59,7 @@ def _teams_context(page: Page, **extra: Any) -> dict[str, Any]:
         "names": names,
         "leads": list_users(page.session, page.actor, limit=200),
         "skill_kinds": SKILL_KINDS,
+        "may_create_team": page.can(P.users_manage),
         "kind_words": SKILL_KIND_WORDS,
         "team_errors": {},
         "skill_errors": {},
@@ -81,7 +82,8 @@ def get_teams(page: PageDep) -> Response:
 
 @router.post("/teams", response_class=HTMLResponse)
 def post_team(page: PageDep, code: Field = "", name: Field = "", lead_id: Field = "") -> Response:
-    if (denied := page.refuse(P.routing_manage)) is not None:
+    """A new team: part of the organisation (who sees whose work), so it needs `users:manage`."""
+    if (denied := page.refuse(P.users_manage)) is not None:
         return denied
     values = {"code": text(code), "name": text(name), "lead_id": lead_id}
     errors: dict[str, str] = {}
