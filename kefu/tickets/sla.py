@@ -141,6 +141,9 @@ class PolicyBook:
         return chosen
 
 
+Pause = tuple[int, int | None]  # (start µs, end µs or None: still paused)
+
+
 @dataclass(frozen=True, slots=True)
 class StatusInterval:
     """The ticket was in `status` from `start` until `end` (None: still is)."""
@@ -161,6 +164,9 @@ class TicketTimes:
     first_response_at: datetime | None = None
     awaiting_reply_since: datetime | None = None
     solved_at: datetime | None = None
+    # The paused periods in µs, sorted and disjoint, if the caller has them so (a stored ticket keeps
+    # them that way); None: derived from `status_history`.
+    pauses_us: tuple[Pause, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +201,6 @@ class SlaClock:
     def breached(self) -> bool:
         """Stopped after the deadline; a running clock is judged against `now` by the sweep."""
         return self.stop_us is not None and self.deadline_us is not None and self.stop_us > self.deadline_us
-
-
-Pause = tuple[int, int | None]
 
 
 def pauses_of(history: Iterable[StatusInterval]) -> list[Pause]:
@@ -272,7 +275,10 @@ def _row(
 
 def clock_rows(policy: SlaPolicy, times: TicketTimes) -> list[ClockRow]:
     """The clocks of every metric the policy targets and the ticket has started, as tuples."""
-    pauses = pauses_of(times.status_history) if times.status_history else []
+    if times.pauses_us is not None:
+        pauses = list(times.pauses_us)
+    else:
+        pauses = pauses_of(times.status_history) if times.status_history else []
     cal, created = policy.calendar, times.created_at
     created_us = to_us(created, "created_at")
     rows = []

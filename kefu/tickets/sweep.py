@@ -97,11 +97,21 @@ def sweep_ticket(
     """The events due for one ticket at `now_us` (µs) whose keys are not recorded. Keys are checked
     before events are built: in steady state nearly everything due is already recorded. (StrEnum
     members equal and hash like their values, so they serve in keys as they are.)"""
-    rows, signals, floor, created_us, major_us = _prepare(ticket, escalation)
+    return _due_events(ticket, _prepare(ticket, escalation), now_us, escalation, recorded)
+
+
+Prepared = tuple[list[ClockRow], list[Signal], int, int, int | None]
+
+
+def _due_events(
+    ticket: SweepTicket, prepared: Prepared, now_us: int, escalation: EscalationPolicy,
+    recorded: Container[EventKey],
+) -> list[SlaEvent]:  # fmt: skip
+    rows, signals, floor, created_us, major_us = prepared
     tid, events = ticket.times.ticket_id, []
     for metric, _start, t0, _stop, stop, deadline, warn, _left in rows:
-        # inlined _clock_event: a breach once the deadline passed (also for a clock stopped too late),
-        # otherwise a warning once the warning instant passed
+        # a breach once the deadline passed (also for a clock stopped too late); otherwise a warning once
+        # the warning instant passed — a late sweep that finds both due reports only the breach
         if deadline is not None and deadline <= now_us and (stop is None or stop > deadline):
             kind, at = _BREACH, deadline
         elif stop is None and warn is not None and warn <= now_us:
@@ -126,13 +136,53 @@ def next_due(
 
     Store it with the ticket (a `due_at` column) and recompute it on every change of the ticket: a pass
     then only needs the tickets whose `due_at` has come, instead of all open tickets."""
-    policy, now_us = escalation or EscalationPolicy(), to_us(now, "now")
-    rows, signals, floor, _, major_us = _prepare(ticket, policy)
+    policy = escalation or EscalationPolicy()
+    ahead = _next_us(ticket, _prepare(ticket, policy), to_us(now, "now"), policy)
+    return None if ahead is None else from_us(ahead)
+
+
+def _next_us(ticket: SweepTicket, prepared: Prepared, now_us: int, policy: EscalationPolicy) -> int | None:
+    rows, signals, floor, _, major_us = prepared
     ahead = [x for r in rows if r[4] is None for x in (r[6], r[5]) if x is not None and x > now_us]
     escalation_us = next_escalation_us(policy, ticket.policy.calendar, floor, signals, now_us, major_us)
     if escalation_us is not None:
         ahead.append(escalation_us)
-    return from_us(min(ahead)) if ahead else None
+    return min(ahead) if ahead else None
+
+
+def _risk(rows: list[ClockRow], now_us: int) -> str:
+    """`breached` when a running clock is past its deadline, `at_risk` past its warning, else `ok`."""
+    state = "ok"
+    for row in rows:
+        if row[4] is not None:
+            continue
+        if row[5] is not None and row[5] <= now_us:
+            return "breached"
+        if row[6] is not None and row[6] <= now_us:
+            state = "at_risk"
+    return state
+
+
+class TicketPlan(NamedTuple):
+    """One ticket's pass: the new events, when the next one falls due (µs, None: nothing ahead) and
+    its risk state, all from one computation of its clocks. `next_us` assumes the level does not change:
+    a ticket this pass escalates is planned again at its new level."""
+
+    events: list[SlaEvent]
+    next_us: int | None
+    state: str
+
+
+def plan_ticket(
+    ticket: SweepTicket, now_us: int, escalation: EscalationPolicy, recorded: Container[EventKey]
+) -> TicketPlan:
+    """`sweep_ticket`, `next_due` and the risk state of one ticket at once (the scheduler's pass)."""
+    prepared = _prepare(ticket, escalation)
+    return TicketPlan(
+        _due_events(ticket, prepared, now_us, escalation, recorded),
+        _next_us(ticket, prepared, now_us, escalation),
+        _risk(prepared[0], now_us),
+    )
 
 
 def sweep(

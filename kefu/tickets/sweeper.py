@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from kefu.core.events import Event, send_event_on_commit
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
 from kefu.tickets.automations import listening, run_automation
+from kefu.tickets.calendar import from_us, to_us
 from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.escalations import escalation_notice, history_row
 from kefu.tickets.handoffs import mark_overdue_handoffs
@@ -31,9 +32,8 @@ from kefu.tickets.models import SlaRecord, Ticket, TicketEvent
 from kefu.tickets.notify import recipients_of_level, supervisors
 from kefu.tickets.once import insert_once
 from kefu.tickets.policies import sla_setup
-from kefu.tickets.sla import clock_rows
-from kefu.tickets.sweep import SlaEvent, SlaEventKind, SweepTicket, next_due, sweep
-from kefu.tickets.timing import risk_state_of_rows, sweep_ticket_of
+from kefu.tickets.sweep import SlaEvent, SlaEventKind, SweepTicket, TicketPlan, next_due, plan_ticket
+from kefu.tickets.timing import sweep_ticket_of
 
 LOCK_KEY = 0x6B65_6675_0002  # "kefu" + 2: the SLA sweeper
 COLUMNS = (
@@ -61,11 +61,13 @@ def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
         return 0
     setup = sla_setup(session)
     swept = {row.id: sweep_ticket_of(row, setup) for row in rows}
-    events = sweep(swept.values(), now, _recorded(session, due), setup.escalation)
-    new = _record(session, events, now)
+    # one computation of each ticket's clocks gives its events, next due instant and risk state
+    recorded, now_us, policy = _recorded(session, due), to_us(now, "now"), setup.escalation
+    plans = {tid: plan_ticket(ticket, now_us, policy, recorded) for tid, ticket in swept.items()}
+    new = _record(session, [e for plan in plans.values() for e in plan.events], now)
     by_id = {row.id: row for row in rows}
-    levels = _announce(session, new, by_id, swept, now, setup.escalation)
-    _store_next(session, swept, by_id, levels, now, setup.escalation)
+    levels = _announce(session, new, by_id, swept, now, policy)
+    _store_next(session, swept, plans, by_id, levels, now, policy)
     _automate(session, new, now)
     return len(new)
 
@@ -109,7 +111,7 @@ def _record(session: Session, events: Sequence[SlaEvent], now: datetime) -> list
     rows = [_row_of(e, now) for e in events]
     try:
         with session.begin_nested():
-            session.execute(insert(SlaRecord), rows)
+            session.execute(insert(SlaRecord.__table__), rows)  # Core: no ORM bookkeeping per row
         return list(events)
     except IntegrityError:
         return [e for e, r in zip(events, rows, strict=True) if insert_once(session, SlaRecord(**r))]
@@ -157,33 +159,47 @@ def _announce(
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
             send_event_on_commit(session, Event("ticket.progress", notice, ()))
     if history:
-        session.execute(insert(TicketEvent), history)
+        session.execute(insert(TicketEvent.__table__), history)
     return levels
 
 
 def _store_next(
     session: Session,
     swept: dict[int, SweepTicket],
+    plans: dict[int, TicketPlan],
     rows: dict[int, Row[Any]],
     levels: dict[int, str],
     now: datetime,
     policy: EscalationPolicy,
 ) -> None:
-    """Store each swept ticket's next `due_at`, risk state and level; unchanged rows are not written."""
+    """Store each swept ticket's next `due_at`, risk state and level; unchanged rows are not written.
+    A ticket escalated by this pass is planned again at its new level."""
     changes = []
-    for ticket_id, ticket in swept.items():
-        if ticket_id in levels:
-            ticket = replace(ticket, level=levels[ticket_id])
-        row = rows[ticket_id]
-        due_at = next_due(ticket, now, policy)
-        state = risk_state_of_rows(clock_rows(ticket.policy, ticket.times), now)
-        if due_at != row.due_at or state != row.sla_state or ticket_id in levels:
-            change = {"id": ticket_id, "due_at": due_at, "sla_state": state}
-            if ticket_id in levels:
-                change["escalation_level"] = levels[ticket_id]
+    for ticket_id, plan in plans.items():
+        row, level = rows[ticket_id], levels.get(ticket_id)
+        if level is not None:
+            due_at = next_due(replace(swept[ticket_id], level=level), now, policy)
+        else:
+            due_at = None if plan.next_us is None else from_us(plan.next_us)
+        if due_at != row.due_at or plan.state != row.sla_state or level is not None:
+            change = {"id": ticket_id, "due_at": due_at, "sla_state": plan.state}
+            if level is not None:
+                change["escalation_level"] = level
             changes.append(change)
     if changes:
-        session.execute(update(Ticket), changes)
+        # Core executemany by primary key: the ORM's bulk update would collect each row's parameters first
+        by_id = {key: bindparam(f"new_{key}") for key in ("due_at", "sla_state", "escalation_level")}
+        plain = [{f"new_{k}": v for k, v in c.items() if k != "id"} | {"ticket_id": c["id"]}
+                 for c in changes if "escalation_level" not in c]  # fmt: skip
+        levelled = [{f"new_{k}": v for k, v in c.items() if k != "id"} | {"ticket_id": c["id"]}
+                    for c in changes if "escalation_level" in c]  # fmt: skip
+        table = Ticket.__table__
+        where = table.c.id == bindparam("ticket_id")
+        if plain:
+            values = {"due_at": by_id["due_at"], "sla_state": by_id["sla_state"]}
+            session.execute(update(table).where(where).values(values), plain)
+        if levelled:
+            session.execute(update(table).where(where).values(by_id), levelled)
 
 
 def sweep_step(runtime: Runtime) -> int:

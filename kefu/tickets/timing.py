@@ -68,14 +68,31 @@ def policy_for(ticket: Ticket | Row[Any], book: PolicyBook) -> SlaPolicy:
     return policy or book.choose(ticket.channel, ticket.type, ticket.priority, "active")
 
 
+def pauses_us(pauses: Sequence[Sequence[Any]]) -> tuple[tuple[int, int | None], ...] | None:
+    """The stored paused periods as µs pairs when they are as `moved_pauses` keeps them (paused statuses,
+    sorted, disjoint, only the last open); None otherwise (then the history is read the long way)."""
+    out, last = [], None
+    for status, start, end in pauses:
+        if status not in SLA_PAUSED or (last is not None and (last is True or start < last)):
+            return None
+        if end is not None and end < start:
+            return None
+        out.append((start, end))
+        last = True if end is None else end
+    return tuple(out)
+
+
 def sweep_ticket_of(ticket: Ticket | Row[Any], setup: SlaSetup) -> SweepTicket:
+    stored = ticket.sla_pauses or ()
+    fast = pauses_us(stored)
     times = TicketTimes(
         ticket.id,
         ticket.created_at,
-        intervals(ticket.sla_pauses or ()),
+        intervals(stored) if fast is None else (),
         ticket.first_response_at,
         ticket.awaiting_reply_since,
         ticket.solved_at,
+        fast,
     )
     major = ticket.type == "complaint" and ticket.severity == "major"
     level = level_in_chain(setup.escalation, ticket.escalation_level)
