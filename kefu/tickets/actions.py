@@ -133,6 +133,7 @@ def do_create_ticket(
         sla_policy=policy.name, sla_pauses=[], escalation_level="agent", sla_state="ok", reopen_count=0,
         **{**defaults, **{k: v for k, v in fields.items() if v is not None}},
     )  # fmt: skip
+    refresh_sla(ticket, setup, now)  # due_at goes into the INSERT (no UPDATE right after it)
     session.add(ticket)
     session.flush()
     _record(session, ticket, "created", actor_id, now, policy=policy.name, **_summary(fields))

@@ -14,11 +14,18 @@ from kefu.tickets.custom_fields import CustomFieldError, FieldDef, check_values,
 from kefu.tickets.kinds import TicketType
 from kefu.tickets.models import TicketFieldSchema
 
+SCHEMAS_KEY = "kefu.ticket_field_schemas"
+
 
 def schema_for(session: Session, ticket_type: str) -> list[FieldDef] | None:
-    """The type's schema (None: none stored, any flat values go)."""
-    raw = session.scalar(select(TicketFieldSchema.fields).where(TicketFieldSchema.ticket_type == ticket_type))
-    return None if raw is None else parse_schema(raw)
+    """The type's schema (None: none stored, any flat values go), read once per session (several ticket
+    creations share one session under group commit); a schema edit in the session forgets it."""
+    memo: dict[str, list[FieldDef] | None] = session.info.setdefault(SCHEMAS_KEY, {})
+    if ticket_type not in memo:
+        query = select(TicketFieldSchema.fields).where(TicketFieldSchema.ticket_type == ticket_type)
+        raw = session.scalar(query)
+        memo[ticket_type] = None if raw is None else parse_schema(raw)
+    return memo[ticket_type]
 
 
 def checked_custom_fields(session: Session, ticket_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,6 +53,7 @@ def do_set_schema(
         defs = parse_schema(fields)
     except CustomFieldError as exc:
         raise InvalidInput(str(exc), field=exc.field) from exc
+    session.info.pop(SCHEMAS_KEY, None)
     row = session.scalar(select(TicketFieldSchema).where(TicketFieldSchema.ticket_type == ticket_type))
     if row is None:
         row = TicketFieldSchema(ticket_type=ticket_type, fields=[], updated_at=now)
@@ -57,6 +65,7 @@ def do_set_schema(
 
 
 def do_delete_schema(session: Session, *, ticket_type: str) -> bool:
+    session.info.pop(SCHEMAS_KEY, None)
     row = session.scalar(select(TicketFieldSchema).where(TicketFieldSchema.ticket_type == ticket_type))
     if row is None:
         return False
