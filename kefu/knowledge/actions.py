@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.access.models import User
 from kefu.channels.files import SAFE_TYPES, check_upload, safe_filename
 from kefu.core import clock
 from kefu.core.errors import Conflict, InvalidInput, NotFound
@@ -50,6 +51,12 @@ def _check_category(session: Session, category_id: int | None) -> int | None:
     if category_id is not None and session.get(ArticleCategory, category_id) is None:
         raise InvalidInput(f"category_id: no category {category_id}", field="category_id")
     return category_id
+
+
+def _check_owner(session: Session, owner_id: int | None) -> int | None:
+    if owner_id is not None and session.get(User, owner_id) is None:
+        raise InvalidInput(f"owner_id: no user {owner_id}", field="owner_id")
+    return owner_id
 
 
 def do_create_category(session: Session, *, name: str, parent_id: int | None = None) -> ArticleCategory:
@@ -136,8 +143,8 @@ def do_create_article(
     article = Article(
         title=title, body=body, language=parse_language(language), status=parse_status(status).value,
         category_id=_check_category(session, category_id), tags=clean_tags(list(tags)),
-        owner_id=owner_id if owner_id is not None else editor_id, review_by=review_by, version=1,
-        created_at=now, updated_at=now,
+        owner_id=_check_owner(session, owner_id) if owner_id is not None else editor_id,
+        review_by=review_by, version=1, created_at=now, updated_at=now,
     )  # fmt: skip
     session.add(article)
     session.flush()
@@ -180,7 +187,7 @@ def do_update_article(
     for key, value in new.items():
         setattr(article, key, value)
     if "owner_id" in changes:
-        article.owner_id = changes["owner_id"]
+        article.owner_id = _check_owner(session, changes["owner_id"])
     if "review_by" in changes:
         article.review_by = changes["review_by"]
     article.updated_at = now
