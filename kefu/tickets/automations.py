@@ -237,19 +237,23 @@ def runs_of(
 
 
 def _active_rules(session: Session) -> tuple[list[Rule], dict[str, int]]:
-    """The active rules, read once per session (a rule edit in the session forgets them)."""
+    """The active rules, read once per transaction (a rule edit in it forgets them; a session that lives
+    across transactions reads them again in the next one)."""
+    transaction = session.get_transaction()
     cached = session.info.get(RULES_KEY)
-    if cached is None:
-        rows = session.scalars(select(AutomationRuleRow).where(AutomationRuleRow.active.is_(True))).all()
-        rules, ids = [], {}
-        for row in rows:
-            try:
-                rules.append(rule_of(row))
-                ids[row.name] = row.id
-            except AutomationError:
-                continue  # checked when saved; a row edited by hand into nonsense is skipped
-        cached = session.info[RULES_KEY] = (rules, ids)
-    return cached
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    rows = session.scalars(select(AutomationRuleRow).where(AutomationRuleRow.active.is_(True))).all()
+    rules, ids = [], {}
+    for row in rows:
+        try:
+            rules.append(rule_of(row))
+            ids[row.name] = row.id
+        except AutomationError:
+            continue  # checked when saved; a row edited by hand into nonsense is skipped
+    if transaction is not None:
+        session.info[RULES_KEY] = (transaction, (rules, ids))
+    return rules, ids
 
 
 def listening(session: Session, events: set[str]) -> bool:

@@ -166,3 +166,14 @@ def test_bad_rules_are_refused_naming_the_field(desk, admin):
     assert desk.call("GET", "/tickets/automation/rules", desk.supervisor).status_code == 403
     assert desk.call("DELETE", f"/tickets/automation/rules/{good['id']}", admin).status_code == 204
     assert desk.call("GET", f"/tickets/automation/rules/{good['id']}", admin).status_code == 404
+
+
+def test_a_session_living_across_transactions_reads_the_rules_again(desk, admin):
+    from kefu.tickets.automations import listening
+
+    with desk.runtime.write_sessions() as session:
+        with session.begin():
+            assert not listening(session, {"created"})
+        rule(desk, admin, name="later", actions=[action("add_tag", tag="x")])  # another session
+        with session.begin():
+            assert listening(session, {"created"})
