@@ -223,6 +223,11 @@ def list_queues(session: Session) -> Sequence[Queue]:
     return session.scalars(select(Queue).order_by(Queue.name)).all()
 
 
+def queue_name(session: Session, queue_id: int | None) -> str | None:
+    """A queue's display name (None for no queue)."""
+    return None if queue_id is None else session.scalar(select(Queue.name).where(Queue.id == queue_id))
+
+
 def list_skills(session: Session) -> Sequence[Skill]:
     return session.scalars(select(Skill).order_by(Skill.kind, Skill.code)).all()
 

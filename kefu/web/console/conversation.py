@@ -33,7 +33,7 @@ from kefu.channels.settings import get_channel_settings
 from kefu.core import clock
 from kefu.core.errors import InvalidInput, KefuError, NotFound
 from kefu.customers.access import access_customer_by_id
-from kefu.routing.access import list_queues, open_entry_for_contact, transfer_agents
+from kefu.routing.access import list_queues, open_entry_for_contact, queue_name, transfer_agents
 from kefu.routing.actions import check_transfer
 from kefu.tickets.access import access_ticket_by_id, tickets_of_conversation
 from kefu.tickets.actions import do_create_ticket, do_link_conversation
@@ -164,6 +164,7 @@ def get_conversation(public_id: str, page: PageDep) -> Response:
         "conversation.html",
         conversation=conversation,
         customer=customer,
+        queue_name=queue_name(page.session, conversation.queue_id),
         writable=writable,
         targets=_targets(page, conversation) if writable else [],
         ticket_types=TICKET_TYPES,
