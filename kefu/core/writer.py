@@ -40,6 +40,7 @@ MAX_BATCH = 64
 class _Queue:
     jobs: deque[tuple[Job, asyncio.Future[Any]]] = field(default_factory=deque)
     draining: bool = False
+    task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference to its tasks
 
 
 class GroupWriter:
@@ -69,7 +70,7 @@ class GroupWriter:
         queue.jobs.append((job, future))
         if not queue.draining:
             queue.draining = True
-            loop.create_task(self._drain(queue))
+            queue.task = loop.create_task(self._drain(queue))
         return await future
 
     def _run_alone(self, job: Callable[[Session], T]) -> T:
