@@ -18,9 +18,13 @@ SCHEMAS_KEY = "kefu.ticket_field_schemas"
 
 
 def schema_for(session: Session, ticket_type: str) -> list[FieldDef] | None:
-    """The type's schema (None: none stored, any flat values go), read once per session (several ticket
-    creations share one session under group commit); a schema edit in the session forgets it."""
-    memo: dict[str, list[FieldDef] | None] = session.info.setdefault(SCHEMAS_KEY, {})
+    """The type's schema (None: none stored, any flat values go), read once per transaction (several ticket
+    creations share one under group commit); a schema edit in the session forgets it."""
+    transaction = session.get_transaction()
+    held = session.info.get(SCHEMAS_KEY)
+    if held is None or held[0] is not transaction:  # read again in each transaction: edits are seen
+        held = session.info[SCHEMAS_KEY] = (transaction, {})
+    memo: dict[str, list[FieldDef] | None] = held[1]
     if ticket_type not in memo:
         query = select(TicketFieldSchema.fields).where(TicketFieldSchema.ticket_type == ticket_type)
         raw = session.scalar(query)
