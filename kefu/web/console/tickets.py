@@ -6,7 +6,9 @@ through kefu.tickets.actions, so the status machine, SLA clocks and history appl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Response
@@ -14,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from kefu.access.access import display_names, list_departments, list_teams, list_users
 from kefu.access.permissions import Permission
-from kefu.core import clock
+from kefu.core import clock, i18n
 from kefu.core.clock import as_utc
 from kefu.core.errors import Conflict, InvalidInput, NotFound
 from kefu.customers.access import access_customer_by_id
@@ -83,6 +85,24 @@ WORDS: dict[str, dict[str, str]] = {
         "automation_stopped": N_("Automation stopped"),
     },
 }
+
+
+@cache
+def _translated(language: str) -> dict[str, dict[str, str]]:
+    translate = i18n.translations(language).gettext
+    return {kind: {code: translate(msgid) for code, msgid in codes.items()} for kind, codes in WORDS.items()}
+
+
+def wording(language: str) -> Callable[[str, str | None], str]:
+    """`word("status", code)` in templates: the reader's word for a ticket code (a dict lookup, translated
+    once per language); an unknown code shows as itself."""
+    table = _translated(language)
+
+    def word(kind: str, code: str | None) -> str:
+        return table[kind].get(code or "", code or "")
+
+    return word
+
 
 OptionalId = Annotated[str | None, Query(max_length=12)]
 Short = Annotated[str | None, Query(max_length=20)]
@@ -162,7 +182,7 @@ def get_tickets(
         names=names,
         teams=teams,
         team_names={t.id: t.name for t in teams},
-        words=WORDS,
+        word=wording(page.language),
         statuses=list(TicketStatus),
         types=list(TicketType),
         sla_states=SLA_STATES,
@@ -219,7 +239,7 @@ def _ticket_context(page: Page, ticket: Ticket, **extra: Any) -> dict[str, Any]:
         "names": display_names(page.session, people),
         "team_name": teams.get(ticket.team_id) if ticket.team_id else None,
         "transitions": sorted(allowed_transitions(ticket.status), key=list(TicketStatus).index),
-        "words": WORDS,
+        "word": wording(page.language),
         "may_write": page.can(P.tickets_write),
         "timezone": page.request.app.state.runtime.settings.timezone,
         **extra,
