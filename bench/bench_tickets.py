@@ -301,7 +301,12 @@ def _errors(figures: dict) -> str:
 
 def _api_rows(quick: bool) -> list[Row]:
     seconds = 3.0 if quick else 10.0
-    ours, pair = _measure_kefu(seconds, 1), _measure_kefu(seconds, 2)
+    ours = _measure_kefu(seconds, 1)
+    try:
+        pair = _measure_kefu(seconds, 2)
+    except RuntimeError as exc:  # two workers did not start in time (a loaded machine): say so, go on
+        print(f"kefu serve --workers 2 not measured: {exc}", file=sys.stderr)
+        pair = {}
     try:
         peer, setup = _measure_helpdesk(seconds), "django-helpdesk 2.6.1: gunicorn 2 workers, SQLite WAL"
     except helpdesk_peer.Unavailable as exc:
@@ -338,7 +343,9 @@ def _api_rows(quick: bool) -> list[Row]:
                 f"kefu serve 1 worker, SQLite WAL, group commit; {setup}",
             )
         )
-        two = pair[c]
+        two = pair.get(c)
+        if two is None:
+            continue
         rows.append(
             Row(
                 f"ticket creation via REST, concurrency {c}, kefu serve --workers 2",
@@ -352,6 +359,8 @@ def _api_rows(quick: bool) -> list[Row]:
             )
         )
     for name, figures in (("1 worker", ours), ("2 workers", pair)):
+        if not figures:
+            continue
         check = figures[0]
         lost = max(0, check["answered_at_least"] - check["stored"])
         rows.append(

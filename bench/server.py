@@ -43,4 +43,8 @@ def kefu_server(data_dir: Path, env: dict[str, str] | None = None, workers: int 
         yield base
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:  # still starting up on a loaded machine
+            process.kill()
+            process.wait(10)
