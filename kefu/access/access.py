@@ -51,3 +51,14 @@ def team_sizes(session: Session) -> dict[int, int]:
     """Active members per team."""
     query = select(User.team_id, func.count()).where(User.is_active, User.team_id.is_not(None))
     return {team_id: count for team_id, count in session.execute(query.group_by(User.team_id))}
+
+
+def colleague_names(session: Session, actor: Actor, *, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, name) of the active colleagues in the actor's scope, by name: for choosing one in a form."""
+    query = (
+        select(User.id, User.display_name)
+        .where(user_scope(actor), User.is_active)
+        .order_by(User.display_name, User.id)
+        .limit(limit)
+    )
+    return [(user_id, name) for user_id, name in session.execute(query)]

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import HTMLResponse
 
-from kefu.access.access import display_names, list_departments, list_teams, list_users
+from kefu.access.access import colleague_names, display_names, list_departments, list_teams
 from kefu.access.permissions import Permission
 from kefu.core import clock, i18n
 from kefu.core.clock import as_utc
@@ -155,10 +155,9 @@ def get_tickets(
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    people = list_users(page.session, page.actor, limit=200)
-    names = {u.id: u.display_name for u in people} | display_names(
-        page.session, [t.assignee_id for t in rows if t.assignee_id]
-    )
+    people = colleague_names(page.session, page.actor, limit=200)
+    names = dict(people)
+    names |= display_names(page.session, [t.assignee_id for t in rows if t.assignee_id not in names])
     teams = list_teams(page.session)
     query = {
         k: v
