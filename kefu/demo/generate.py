@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kefu.demo import vocabulary as v
-from kefu.knowledge.search import SearchDoc, index_rows
+from kefu.knowledge.search import SearchDoc, stored_doc
 
 DEMO_PASSWORD = "kefu-demo"
 DAYS = 30
@@ -530,18 +530,19 @@ def _knowledge(data: DemoData, rng: random.Random, start: datetime, end: datetim
                 },
             )
             if article["status"] == "published":
-                row, postings = index_rows(
-                    SearchDoc(str(article["id"]), title, body, language, str(category + 1))
-                )
+                stored = stored_doc(SearchDoc(str(article["id"]), title, body, language, str(category + 1)))
                 data.add(
                     "article_search_docs",
                     {
                         "article_id": article["id"],
                         "language": language,
-                        "category": row.category,
-                        "title_length": row.title_length,
-                        "body_length": row.body_length,
-                        "postings": {p.term: [p.title_tf, p.body_tf] for p in postings},
+                        "category": stored.row.category,
+                        "title_length": stored.row.title_length,
+                        "body_length": stored.row.body_length,
+                        "terms": stored.terms,
+                        "frequencies": stored.frequencies,
+                        "generation": 1,
+                        "removed": False,
                     },
                     numbered=False,
                 )

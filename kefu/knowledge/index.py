@@ -1,39 +1,59 @@
 """The published-article search index in the database, and each process's in-memory copy of it.
 
-Rows: one `ArticleSearchDoc` per published article (its `DocRow` plus postings as JSON), written in the
-same transaction as the publish or edit, and removed when the article leaves published. Every change
-bumps `KnowledgeIndexState.generation`; a search compares that number (one primary-key read) with the
-generation of its cached `SearchIndex` and reloads the rows only when they differ, so every process of a
-scaled-out centre sees a publish on its next search, and SQLite and PostgreSQL rank from identical rows.
+Rows: one `ArticleSearchDoc` per article that was ever published (its `DocRow` plus postings in the
+stored form of `StoredDoc`), written in the same transaction as the publish or edit. Leaving published
+turns the row into a tombstone (`removed`, no terms) rather than deleting it. Every change bumps
+`KnowledgeIndexState.generation` and stamps the new number on the row it wrote.
+
+A search compares that number (one primary-key read) with the generation of its cached `SearchIndex`.
+When they differ it reads only the rows stamped after the cached generation and applies them
+(`SearchIndex.updated`: add, replace or remove those articles, rebuilding only the arrays of the terms
+they touch), so a publish costs every process about one article's postings, not the corpus. A full
+build from all rows happens for a process's first search, when the token changed (the table was wiped
+and refilled), when the generation went backwards, or when the gap is larger than `MAX_CATCH_UP`.
+
+Why the stamps are enough: the generation bump locks the state row until the writing transaction ends
+(PostgreSQL's row lock; SQLite writes one transaction at a time), so generations commit in order, and a
+reader that sees generation g also sees every row stamped up to g. Applying a row twice is harmless (an
+upsert replaces, a removal of an absent article does nothing), so rows committed between the two reads
+may be applied early and again later.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kefu.core.ids import public_id
 from kefu.knowledge.models import Article, ArticleSearchDoc, KnowledgeIndexState
-from kefu.knowledge.search import DocRow, SearchDoc, SearchIndex, index_rows
+from kefu.knowledge.search import DocRow, SearchDoc, SearchIndex, StoredDoc, stored_doc
 
 _STATE_ID = 1
+MAX_CATCH_UP = 500  # changed rows applied one by one at most; beyond that (or a fifth of the corpus) rebuild
+_WROTE = "kefu.knowledge.index.wrote_in"  # session.info key: the transaction that changed the index
+
+# How each process's index was (re)loaded since start: "full" builds and "incremental" catch-ups.
+reloads: Counter[str] = Counter()
 
 
-def _bump_generation(session: Session) -> None:
-    """One upsert: the first change ever creates the row with a fresh random token, later ones count up."""
+def _bump_generation(session: Session) -> int:
+    """One upsert: the first change ever creates the row with a fresh random token, later ones count up.
+    Returns the new generation, which the caller stamps on the row it writes."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(KnowledgeIndexState).values(id=_STATE_ID, generation=1, token=public_id())
-    session.execute(
+    generation = session.execute(
         statement.on_conflict_do_update(
             index_elements=["id"], set_={"generation": KnowledgeIndexState.generation + 1}
-        )
-    )
+        ).returning(KnowledgeIndexState.generation)
+    ).scalar_one()
+    session.info[_WROTE] = session.get_transaction()
+    return generation
 
 
 def current_generation(session: Session) -> tuple[str, int]:
@@ -51,33 +71,41 @@ def search_doc(article: Article) -> SearchDoc:
     return SearchDoc(str(article.id), article.title, article.body, article.language, category)
 
 
-def do_index_article(session: Session, article: Article) -> None:
-    """Write (or replace) the search rows of a published article."""
-    row, postings = index_rows(search_doc(article))
-    stored = session.get(ArticleSearchDoc, article.id)
-    values = {
-        "language": row.language,
-        "category": row.category,
-        "title_length": row.title_length,
-        "body_length": row.body_length,
-        "postings": {p.term: [p.title_tf, p.body_tf] for p in postings},
+def stored_values(doc: StoredDoc) -> dict:
+    """The columns of an `ArticleSearchDoc` row that hold one stored document."""
+    return {
+        "language": doc.row.language,
+        "category": doc.row.category,
+        "title_length": doc.row.title_length,
+        "body_length": doc.row.body_length,
+        "terms": doc.terms,
+        "frequencies": doc.frequencies,
     }
+
+
+def do_index_article(session: Session, article: Article) -> None:
+    """Write (or replace) the search row of a published article."""
+    values = stored_values(stored_doc(search_doc(article)))
+    values.update(generation=_bump_generation(session), removed=False)
+    stored = session.get(ArticleSearchDoc, article.id)
     if stored is None:
         session.add(ArticleSearchDoc(article_id=article.id, **values))
     else:
         for key, value in values.items():
             setattr(stored, key, value)
     session.flush()
-    _bump_generation(session)
 
 
 def do_unindex_article(session: Session, article_id: int) -> None:
-    """Remove an article from search (it left published)."""
-    removed = session.execute(
-        delete(ArticleSearchDoc).where(ArticleSearchDoc.article_id == article_id)
-    ).rowcount
-    if removed:
-        _bump_generation(session)
+    """Remove an article from search (it left published): its row becomes a tombstone."""
+    stored = session.get(ArticleSearchDoc, article_id)
+    if stored is None or stored.removed:
+        return
+    stored.generation = _bump_generation(session)
+    stored.removed = True
+    stored.terms = ""
+    stored.frequencies = b""
+    session.flush()
 
 
 @dataclass
@@ -95,8 +123,9 @@ def _key(session: Session) -> str:
 
 
 def load_index(session: Session) -> SearchIndex:
-    """The in-memory index of published articles, reloaded when another transaction changed it. While one
-    thread reloads, others keep answering from the previous index rather than queueing behind it."""
+    """The in-memory index of published articles, brought up to date when another transaction changed
+    it. While one thread catches up, others keep answering from the previous index rather than queueing
+    behind it."""
     generation = current_generation(session)
     key = _key(session)
     cached = _cache.get(key)
@@ -108,34 +137,58 @@ def load_index(session: Session) -> SearchIndex:
         cached = _cache.get(key)
         if cached is not None and cached.generation == generation:
             return cached.index
-        index = _build(session)
-        _cache[key] = _Cached(generation, index)
+        index = _catch_up(session, cached, generation) if cached is not None else None
+        if index is None:
+            index = _build(session)
+            reloads["full"] += 1
+        else:
+            reloads["incremental"] += 1
+        # A transaction that changed the index itself sees its own uncommitted rows: never cache those.
+        wrote_in = session.info.get(_WROTE)
+        if wrote_in is None or wrote_in is not session.get_transaction():
+            _cache[key] = _Cached(generation, index)
         return index
     finally:
         _lock.release()
 
 
-def _build(session: Session) -> SearchIndex:
-    """Group the stored postings per term straight into arrays (no object per posting)."""
-    docs: list[DocRow] = []
-    grouped: dict[str, tuple[list[int], list[int], list[int]]] = {}
-    rows = session.execute(
-        select(
-            ArticleSearchDoc.article_id, ArticleSearchDoc.language, ArticleSearchDoc.category,
-            ArticleSearchDoc.title_length, ArticleSearchDoc.body_length, ArticleSearchDoc.postings,
-        ).order_by(ArticleSearchDoc.article_id)
+def _catch_up(session: Session, cached: _Cached, generation: tuple[str, int]) -> SearchIndex | None:
+    """The cached index with the rows written after its generation applied, or None when a full build
+    is the right thing (another table, a generation that went back, or too many changes)."""
+    (token, held), (current_token, current) = cached.generation, generation
+    if token != current_token or current < held:
+        return None
+    if current - held > max(MAX_CATCH_UP, len(cached.index) // 5):
+        return None
+    rows = session.execute(_columns().where(ArticleSearchDoc.generation > held))
+    upserts, removals = [], []
+    for article_id, language, category, title_length, body_length, terms, frequencies, removed in rows:
+        if removed:
+            removals.append(str(article_id))
+        else:
+            row = DocRow(str(article_id), language, category, title_length, body_length)
+            upserts.append(StoredDoc(row, terms, bytes(frequencies)))
+    return cached.index.updated(upserts, removals)
+
+
+def _columns():  # noqa: ANN202 - a select of the stored columns
+    return select(
+        ArticleSearchDoc.article_id, ArticleSearchDoc.language, ArticleSearchDoc.category,
+        ArticleSearchDoc.title_length, ArticleSearchDoc.body_length, ArticleSearchDoc.terms,
+        ArticleSearchDoc.frequencies, ArticleSearchDoc.removed,
     )  # fmt: skip
-    for position, (article_id, language, category, title_length, body_length, postings) in enumerate(rows):
-        docs.append(DocRow(str(article_id), language, category, title_length, body_length))
-        for term, (title_tf, body_tf) in postings.items():
-            entry = grouped.get(term)
-            if entry is None:
-                entry = grouped[term] = ([], [], [])
-            entry[0].append(position)
-            entry[1].append(title_tf)
-            entry[2].append(body_tf)
-    arrays = {
-        term: (np.array(p, dtype=np.int64), np.array(t, dtype=np.float64), np.array(b, dtype=np.float64))
-        for term, (p, t, b) in grouped.items()
-    }
-    return SearchIndex.from_grouped(docs, arrays)
+
+
+def _build(session: Session) -> SearchIndex:
+    """Every live row, in article order, straight into `SearchIndex.from_stored` (no object per posting)."""
+    rows = session.execute(
+        _columns().where(ArticleSearchDoc.removed.is_(False)).order_by(ArticleSearchDoc.article_id)
+    )
+    return SearchIndex.from_stored(
+        [
+            StoredDoc(
+                DocRow(str(article_id), language, category, title_length, body_length), terms, bytes(blob)
+            )
+            for article_id, language, category, title_length, body_length, terms, blob, _ in rows
+        ]
+    )

@@ -4,9 +4,8 @@ script library (话术库)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.core.db import Base
@@ -71,9 +70,13 @@ class ArticleAttachment(Base):
 
 
 class ArticleSearchDoc(Base):
-    """One published article in the search index: its `DocRow` and its postings {term: [title_tf, body_tf]}.
+    """One article in the search index: its `DocRow` and its postings in the stored form of
+    `kefu.knowledge.search.StoredDoc` (distinct terms joined by a new line; per term the title and body
+    frequency as little-endian int32 pairs).
 
-    Written when an article is published or changed while published, removed when it leaves published.
+    Written when an article is published or changed while published; when it leaves published the row
+    stays as a tombstone (`removed`, no terms). `generation` is the index generation that last wrote the
+    row, so a process holding generation g reads only the rows written after g.
     """
 
     __tablename__ = "article_search_docs"
@@ -82,7 +85,10 @@ class ArticleSearchDoc(Base):
     category: Mapped[str | None] = mapped_column(String(20), nullable=True)
     title_length: Mapped[int] = mapped_column(Integer)
     body_length: Mapped[int] = mapped_column(Integer)
-    postings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    terms: Mapped[str] = mapped_column(Text)
+    frequencies: Mapped[bytes] = mapped_column(LargeBinary)
+    generation: Mapped[int] = mapped_column(Integer, index=True)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class KnowledgeIndexState(Base):

@@ -1,16 +1,22 @@
 """Bilingual knowledge-base search: BM25 with a title boost, synonyms, English typo tolerance, filters,
 and an optional hybrid re-rank with sentence embeddings.
 
-Pure. The index is plain rows — one `DocRow` per article and one `PostingRow` per (term, article) — so
-the lead can keep it in SQLite or PostgreSQL tables and get byte-identical rankings from either:
-re-indexing one article means replacing its rows (`index_rows`), and a query process loads all rows
-into a `SearchIndex` (numpy arrays per term), where one query costs a few vector operations per term.
+Pure. The index is plain rows — one `DocRow` per article and its postings, kept either as one
+`PostingRow` per (term, article) or, for a database row, as a `StoredDoc` (the article's terms as one
+text and their frequencies as packed integers) — so SQLite and PostgreSQL hold the same values and give
+byte-identical rankings. A query process loads all rows into a `SearchIndex` (numpy arrays per term),
+where one query costs a few vector operations per term, and applies later changes with
+`SearchIndex.updated`, which rebuilds only the arrays of the terms the changed articles touch; the
+result ranks exactly like a full build over the final set of articles.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import math
+import string
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +30,9 @@ MAX_QUERY_CHARS = 1000  # a pasted essay is searched on its opening, keeping lat
 _TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours at distance 1 to guess from
 _HYBRID_POOL = 50  # candidates taken from each of the lexical and the vector rankings
 _Posting = tuple[np.ndarray, np.ndarray, np.ndarray]
+_TERM_SEPARATOR = "\n"  # never inside a term: terms are runs of [a-z0-9] or of CJK characters
+_FREQUENCIES = np.dtype("<i4")  # (title tf, body tf) per term, little-endian on every machine
+_TYPO_LETTERS = string.ascii_lowercase  # terms are lower-cased by tokenize
 
 
 class SearchInputError(ValueError):
@@ -75,6 +84,17 @@ class SearchHit:
     score: float
 
 
+@dataclass(frozen=True)
+class StoredDoc:
+    """One article as a database row holds it: its `DocRow`, its distinct terms in order joined by a new
+    line, and per term (title tf, body tf) packed as little-endian int32 pairs. Loading thousands of these
+    needs no object per posting, which is what makes a full build cheap."""
+
+    row: DocRow
+    terms: str
+    frequencies: bytes
+
+
 def index_rows(doc: SearchDoc) -> tuple[DocRow, list[PostingRow]]:
     """The rows that represent one article in the index."""
     if not doc.doc_id:
@@ -85,6 +105,44 @@ def index_rows(doc: SearchDoc) -> tuple[DocRow, list[PostingRow]]:
     postings = [PostingRow(term, doc.doc_id, title[term], body[term]) for term in sorted(title.keys() | body)]
     row = DocRow(doc.doc_id, doc.language, doc.category, sum(title.values()), sum(body.values()))
     return row, postings
+
+
+def stored_doc(doc: SearchDoc) -> StoredDoc:
+    """The stored form of one article (what `ArticleSearchDoc` keeps)."""
+    row, postings = index_rows(doc)
+    return encode_postings(row, postings)
+
+
+def encode_postings(row: DocRow, postings: Sequence[PostingRow]) -> StoredDoc:
+    terms = [p.term for p in postings]
+    if any(not term or _TERM_SEPARATOR in term for term in terms):
+        raise SearchInputError("terms: a term is empty or holds a line break")
+    if len(set(terms)) != len(terms):
+        raise SearchInputError(f"terms: a term is repeated in document {row.doc_id!r}")
+    frequencies = np.array([(p.title_tf, p.body_tf) for p in postings], dtype=_FREQUENCIES).reshape(-1, 2)
+    return StoredDoc(row, _TERM_SEPARATOR.join(terms), frequencies.tobytes())
+
+
+def decode_postings(doc: StoredDoc) -> list[PostingRow]:
+    terms = _split_terms(doc.terms)
+    frequencies = _frequencies(doc, len(terms))
+    return [
+        PostingRow(term, doc.row.doc_id, int(title_tf), int(body_tf))
+        for term, (title_tf, body_tf) in zip(terms, frequencies.tolist(), strict=True)
+    ]
+
+
+def _split_terms(text: str) -> list[str]:
+    return text.split(_TERM_SEPARATOR) if text else []
+
+
+def _frequencies(doc: StoredDoc, count: int) -> np.ndarray:
+    if len(doc.frequencies) != count * 2 * _FREQUENCIES.itemsize:
+        raise SearchInputError(
+            f"frequencies: document {doc.row.doc_id!r} has {count} terms but "
+            f"{len(doc.frequencies)} bytes of frequencies"
+        )
+    return np.frombuffer(doc.frequencies, dtype=_FREQUENCIES).reshape(-1, 2)
 
 
 def search_terms(text: str) -> list[str]:
@@ -100,7 +158,17 @@ def doc_vectors(docs: Sequence[SearchDoc], embedder: Embedder) -> dict[str, list
 
 
 class SearchIndex:
-    """An in-memory index built from rows; immutable once built."""
+    """An in-memory index; immutable once built (`updated` returns a new index sharing what it did not
+    touch, so threads still searching the old one are never disturbed).
+
+    Documents sit in slots; a removed document leaves a free slot, which the next new document takes.
+    Scores depend only on a document's own postings and on corpus statistics (live count, total
+    lengths as exact integers, document frequencies), never on slots, so an index that went through
+    any sequence of updates ranks bit for bit like a full build over the same documents.
+    """
+
+    _docs: list[DocRow | None]
+    _doc_terms: list[str | None] | None  # per slot, the stored terms text (for later updates)
 
     def __init__(
         self,
@@ -111,26 +179,68 @@ class SearchIndex:
         docs = list(doc_rows)
         self._setup(docs, _group_postings(posting_rows, _positions(docs)), vectors)
 
-    def _setup(self, docs: list[DocRow], postings: dict[str, _Posting], vectors: Mapping | None) -> None:
-        self._docs = docs
+    def _setup(
+        self,
+        docs: list[DocRow],
+        postings: dict[str, _Posting],
+        vectors: Mapping | None,
+        doc_terms: list[str | None] | None = None,
+    ) -> None:
+        self._docs = list(docs)
         self._position = _positions(docs)
+        self._live = np.ones(len(docs), dtype=bool)
+        self._free: list[int] = []
         self._language = np.array([row.language for row in docs], dtype=object)
         self._category = np.array([row.category for row in docs], dtype=object)
         self._title_length = np.array([row.title_length for row in docs], dtype=np.float64)
         self._body_length = np.array([row.body_length for row in docs], dtype=np.float64)
+        self._total_title = sum(row.title_length for row in docs)
+        self._total_body = sum(row.body_length for row in docs)
         self._postings = postings
-        self._typo_keys = _deletion_index(term for term in postings if _typo_candidate(term))
+        self._doc_terms = doc_terms
         self._vectors = self._build_vectors(vectors or {})
 
     @classmethod
     def build(cls, docs: Iterable[SearchDoc], embedder: Embedder | None = None) -> SearchIndex:
         docs = list(docs)
-        doc_rows, posting_rows = [], []
-        for doc in docs:
-            row, postings = index_rows(doc)
-            doc_rows.append(row)
-            posting_rows.extend(postings)
-        return cls(doc_rows, posting_rows, doc_vectors(docs, embedder) if embedder else None)
+        return cls.from_stored(
+            [stored_doc(doc) for doc in docs], doc_vectors(docs, embedder) if embedder else None
+        )
+
+    @classmethod
+    def from_stored(
+        cls, docs: Sequence[StoredDoc], vectors: Mapping[str, Sequence[float]] | None = None
+    ) -> SearchIndex:
+        """Build from stored rows in a few vectorised passes: split every terms text, number the
+        distinct terms, sort all postings by term once and cut the sorted arrays into per-term views."""
+        docs = list(docs)
+        term_lists = [_split_terms(doc.terms) for doc in docs]
+        counts = np.fromiter(map(len, term_lists), dtype=np.int64, count=len(docs))
+        for doc, count in zip(docs, counts.tolist(), strict=True):
+            if len(doc.frequencies) != count * 2 * _FREQUENCIES.itemsize:
+                _frequencies(doc, count)  # raises, naming the document
+        all_terms = list(itertools.chain.from_iterable(term_lists))
+        names = list(dict.fromkeys(all_terms))
+        numbers = dict(zip(names, range(len(names)), strict=True))
+        term_ids = np.fromiter(map(numbers.__getitem__, all_terms), dtype=np.int64, count=len(all_terms))
+        slots = np.repeat(np.arange(len(docs), dtype=np.int64), counts)
+        order = np.argsort(term_ids, kind="stable")  # stable: slots stay ascending within a term
+        sorted_ids, sorted_slots = term_ids[order], slots[order]
+        if np.any((sorted_ids[1:] == sorted_ids[:-1]) & (sorted_slots[1:] == sorted_slots[:-1])):
+            raise SearchInputError("terms: a document repeats a term")
+        frequencies = np.frombuffer(b"".join(doc.frequencies for doc in docs), dtype=_FREQUENCIES)
+        frequencies = frequencies.reshape(-1, 2)[order].astype(np.float64)
+        if len(frequencies) and frequencies.min() < 0:
+            raise SearchInputError("frequencies: must not be negative")
+        title_tf, body_tf = np.ascontiguousarray(frequencies[:, 0]), np.ascontiguousarray(frequencies[:, 1])
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=len(names))))).tolist()
+        postings = {
+            name: (sorted_slots[start:end], title_tf[start:end], body_tf[start:end])
+            for name, start, end in zip(names, bounds[:-1], bounds[1:], strict=True)
+        }
+        index = cls.__new__(cls)
+        index._setup([doc.row for doc in docs], postings, vectors, [doc.terms for doc in docs])
+        return index
 
     @classmethod
     def from_grouped(
@@ -139,8 +249,7 @@ class SearchIndex:
         postings: Mapping[str, _Posting],
         vectors: Mapping[str, Sequence[float]] | None = None,
     ) -> SearchIndex:
-        """Build from postings already grouped per term: (positions into `docs`, title tf, body tf) arrays.
-        The fast path for loading stored rows, where one object per posting would dominate."""
+        """Build from postings already grouped per term: (positions into `docs`, title tf, body tf) arrays."""
         docs = list(docs)
         for term, (positions, _, _) in postings.items():
             if len(positions) and not 0 <= positions.min() <= positions.max() < len(docs):
@@ -148,6 +257,152 @@ class SearchIndex:
         index = cls.__new__(cls)
         index._setup(docs, dict(postings), vectors)
         return index
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+    def updated(
+        self,
+        upserts: Iterable[StoredDoc] = (),
+        removals: Iterable[str] = (),
+        vectors: Mapping[str, Sequence[float]] | None = None,
+    ) -> SearchIndex:
+        """A new index with `upserts` added or replacing the document of the same id and `removals` gone
+        (an id not in the index is ignored). Costs the postings of the changed documents, not the corpus:
+        only the arrays of the terms they had or have are rebuilt. An index with vectors needs one in
+        `vectors` for every upsert."""
+        upserts = list(upserts)
+        removals = list(removals)
+        changed = [doc.row.doc_id for doc in upserts] + removals
+        if len(set(changed)) != len(changed):
+            raise SearchInputError("doc_id: a document appears twice in one update")
+        vectors = vectors or {}
+        if self._vectors is not None and any(doc.row.doc_id not in vectors for doc in upserts):
+            raise SearchInputError("vectors: every added or replaced document needs a vector")
+        new = copy.copy(self)
+        new._docs = list(self._docs)
+        new._position = dict(self._position)
+        new._doc_terms = list(self._terms_per_slot())
+        new._free = list(self._free)
+        new._live = self._live.copy()
+        new._language = self._language.copy()
+        new._category = self._category.copy()
+        new._title_length = self._title_length.copy()
+        new._body_length = self._body_length.copy()
+        new._postings = dict(self._postings)
+        new._vectors = None if self._vectors is None else self._vectors.copy()
+        gone: dict[str, list[int]] = defaultdict(list)
+        came: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        for doc_id in removals:
+            slot = new._position.pop(doc_id, None)
+            if slot is not None:
+                new._vacate(slot, gone)
+                new._free.append(slot)
+        growth = sum(doc.row.doc_id not in new._position for doc in upserts) - len(new._free)
+        if growth > 0:
+            new._grow(growth)
+        for doc in upserts:
+            terms = _split_terms(doc.terms)
+            frequencies = _frequencies(doc, len(terms)).tolist()
+            if len(set(terms)) != len(terms):
+                raise SearchInputError(f"terms: a term is repeated in document {doc.row.doc_id!r}")
+            slot = new._position.get(doc.row.doc_id)
+            if slot is None:
+                slot = new._free.pop()
+                new._position[doc.row.doc_id] = slot
+            else:
+                new._vacate(slot, gone)
+            new._occupy(slot, doc, vectors.get(doc.row.doc_id))
+            for term, (title_tf, body_tf) in zip(terms, frequencies, strict=True):
+                if title_tf < 0 or body_tf < 0:
+                    raise SearchInputError("frequencies: must not be negative")
+                came[term].append((slot, title_tf, body_tf))
+        for term in gone.keys() | came.keys():
+            new._rebuild_term(term, gone.get(term, ()), came.get(term, ()))
+        return new
+
+    def _terms_per_slot(self) -> list[str | None]:
+        """Each slot's terms text; derived once from the postings when this index was not built from
+        stored rows."""
+        if self._doc_terms is None:
+            per_slot: list[list[str]] = [[] for _ in self._docs]
+            for term in sorted(self._postings):
+                for slot in self._postings[term][0].tolist():
+                    per_slot[slot].append(term)
+            self._doc_terms = [
+                None if row is None else _TERM_SEPARATOR.join(terms)
+                for row, terms in zip(self._docs, per_slot, strict=True)
+            ]
+        return self._doc_terms
+
+    def _vacate(self, slot: int, gone: dict[str, list[int]]) -> None:
+        row = self._docs[slot]
+        assert row is not None and self._doc_terms is not None
+        for term in _split_terms(self._doc_terms[slot] or ""):
+            gone[term].append(slot)
+        self._total_title -= row.title_length
+        self._total_body -= row.body_length
+        self._docs[slot] = None
+        self._doc_terms[slot] = None
+        self._live[slot] = False
+        self._language[slot] = None
+        self._category[slot] = None
+        self._title_length[slot] = 0.0
+        self._body_length[slot] = 0.0
+        if self._vectors is not None:
+            self._vectors[slot] = 0.0
+
+    def _occupy(self, slot: int, doc: StoredDoc, vector: Sequence[float] | None) -> None:
+        row = doc.row
+        if row.language not in LANGUAGES:
+            raise SearchInputError(f"language: {row.language!r} is not one of {LANGUAGES}")
+        assert self._doc_terms is not None
+        self._docs[slot] = row
+        self._doc_terms[slot] = doc.terms
+        self._live[slot] = True
+        self._language[slot] = row.language
+        self._category[slot] = row.category
+        self._title_length[slot] = row.title_length
+        self._body_length[slot] = row.body_length
+        self._total_title += row.title_length
+        self._total_body += row.body_length
+        if self._vectors is not None and vector is not None:
+            self._vectors[slot] = vector
+
+    def _grow(self, count: int) -> None:
+        assert self._doc_terms is not None
+        start = len(self._docs)
+        self._docs.extend([None] * count)
+        self._doc_terms.extend([None] * count)
+        self._free.extend(range(start + count - 1, start - 1, -1))  # popped from the end: lowest first
+        self._live = np.concatenate((self._live, np.zeros(count, dtype=bool)))
+        self._language = np.concatenate((self._language, np.full(count, None, dtype=object)))
+        self._category = np.concatenate((self._category, np.full(count, None, dtype=object)))
+        self._title_length = np.concatenate((self._title_length, np.zeros(count)))
+        self._body_length = np.concatenate((self._body_length, np.zeros(count)))
+        if self._vectors is not None:
+            padding = np.zeros((count, self._vectors.shape[1]), dtype=self._vectors.dtype)
+            self._vectors = np.concatenate((self._vectors, padding))
+
+    def _rebuild_term(self, term: str, gone: Sequence[int], came: Sequence[tuple[int, int, int]]) -> None:
+        old = self._postings.get(term)
+        parts = []
+        if old is not None:
+            keep = ~np.isin(old[0], np.asarray(gone, dtype=np.int64)) if gone else slice(None)
+            parts.append((old[0][keep], old[1][keep], old[2][keep]))
+        if came:
+            added = np.array(came, dtype=np.int64)
+            parts.append((added[:, 0], added[:, 1].astype(np.float64), added[:, 2].astype(np.float64)))
+        slots = np.concatenate([part[0] for part in parts])
+        if not len(slots):
+            self._postings.pop(term, None)
+            return
+        order = np.argsort(slots, kind="stable")
+        self._postings[term] = (
+            slots[order],
+            np.concatenate([part[1] for part in parts])[order],
+            np.concatenate([part[2] for part in parts])[order],
+        )
 
     def _build_vectors(self, vectors: Mapping[str, Sequence[float]]) -> np.ndarray | None:
         if not vectors:
@@ -160,30 +415,44 @@ class SearchIndex:
             matrix[self._position[doc_id]] = vector
         return matrix
 
+    def _compact(self) -> tuple[list[DocRow], dict[str, _Posting]]:
+        """Documents without free slots, in slot order, and postings renumbered to match."""
+        renumber = np.cumsum(self._live) - 1
+        docs = [row for row in self._docs if row is not None]
+        postings = {
+            term: (renumber[slots], title_tf, body_tf)
+            for term, (slots, title_tf, body_tf) in self._postings.items()
+        }
+        return docs, postings
+
     def to_rows(self) -> tuple[list[DocRow], list[PostingRow]]:
-        """The rows this index was built from (postings in term order), ready for a database table."""
-        doc_ids = [row.doc_id for row in self._docs]
+        """The rows this index holds (postings in term order), ready for a database table."""
+        docs, grouped = self._compact()
+        doc_ids = [row.doc_id for row in docs]
         postings = [
             PostingRow(term, doc_ids[i], int(title_tf), int(body_tf))
-            for term in sorted(self._postings)
-            for i, title_tf, body_tf in zip(*self._postings[term], strict=True)
+            for term in sorted(grouped)
+            for i, title_tf, body_tf in zip(*grouped[term], strict=True)
         ]
-        return list(self._docs), postings
+        return docs, postings
 
     def to_json(self) -> str:
         """One JSON blob holding the whole index, postings grouped per term as parallel lists (document
         positions, title tf, body tf) so that loading needs no per-row objects."""
+        docs, grouped = self._compact()
         vectors = (
             {}
             if self._vectors is None
-            else {row.doc_id: self._vectors[i].tolist() for i, row in enumerate(self._docs)}
+            else {
+                row.doc_id: self._vectors[i].tolist() for i, row in enumerate(self._docs) if row is not None
+            }
         )
         postings = {
             term: [positions.tolist(), title_tf.astype(int).tolist(), body_tf.astype(int).tolist()]
-            for term, (positions, title_tf, body_tf) in sorted(self._postings.items())
+            for term, (positions, title_tf, body_tf) in sorted(grouped.items())
         }
-        docs = [[r.doc_id, r.language, r.category, r.title_length, r.body_length] for r in self._docs]
-        return json.dumps({"docs": docs, "postings": postings, "vectors": vectors}, ensure_ascii=False)
+        rows = [[r.doc_id, r.language, r.category, r.title_length, r.body_length] for r in docs]
+        return json.dumps({"docs": rows, "postings": postings, "vectors": vectors}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, blob: str) -> SearchIndex:
@@ -212,8 +481,8 @@ class SearchIndex:
         config: SearchConfig | None = None,
         embedder: Embedder | None = None,
     ) -> list[SearchHit]:
-        """Best articles for a query, highest score first; `categories` restricts to those (already
-        expanded to the subtree by the caller). With an embedder and stored vectors, hybrid ranking."""
+        """Best articles for a query, highest score first (ties by id); `categories` restricts to those
+        (already expanded to the subtree by the caller). With an embedder and stored vectors, hybrid."""
         config = config or SearchConfig()
         if not isinstance(query, str):
             raise SearchInputError(f"query: expected a string, got {type(query).__name__}")
@@ -230,7 +499,7 @@ class SearchIndex:
         return self._top(scores, limit)
 
     def _filter_mask(self, language: str | None, categories: Iterable[str] | None) -> np.ndarray:
-        mask = np.ones(len(self._docs), dtype=bool)
+        mask = self._live.copy()
         if language is not None:
             mask &= self._language == language
         if isinstance(categories, str):
@@ -255,34 +524,42 @@ class SearchIndex:
         return weights
 
     def _correct(self, term: str) -> str | None:
-        """The most common indexed term at edit distance 1 (a transposition counts as 1)."""
-        candidates = {c for key in _deletions(term) | {term} for c in self._typo_keys.get(key, ())}
-        matches = [c for c in candidates if _within_one_edit(term, c)]
+        """The most common indexed term at edit distance 1 (a transposition counts as 1). The query
+        term's few hundred neighbours are looked up directly, so the index keeps no typo structure
+        that a build or an update would have to pay for."""
+        matches = [c for c in _one_edit(term) if c in self._postings and _typo_candidate(c)]
         return max(matches, key=lambda c: (len(self._postings[c][0]), c), default=None)
 
     def _lexical_scores(self, weights: dict[str, float], config: SearchConfig) -> np.ndarray:
         scores = np.zeros(len(self._docs))
-        if not self._docs:
+        count = len(self._position)
+        if not count:
             return scores
         lengths = self._body_length + config.title_boost * self._title_length
-        average = max(float(lengths.mean()), 1.0)
+        # From exact integer totals, so the average does not depend on the order of the documents.
+        average = max((self._total_body + config.title_boost * self._total_title) / count, 1.0)
         for term, weight in weights.items():
             if term not in self._postings:
                 continue
             positions, title_tf, body_tf = self._postings[term]
             df = len(positions)
-            idf = math.log(1.0 + (len(self._docs) - df + 0.5) / (df + 0.5))
+            idf = math.log(1.0 + (count - df + 0.5) / (df + 0.5))
             tf = body_tf + config.title_boost * title_tf
             norm = config.k1 * (1.0 - config.b + config.b * lengths[positions] / average)
             scores[positions] += weight * idf * tf * (config.k1 + 1.0) / (tf + norm)
         return scores
 
     def _top(self, scores: np.ndarray, limit: int) -> list[SearchHit]:
-        candidates = np.flatnonzero(scores > 0)
-        if len(candidates) > limit:
-            candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
-        ordered = sorted(candidates, key=lambda i: (-scores[i], self._docs[i].doc_id))
+        ordered = self._ranked(scores, np.flatnonzero(scores > 0), limit)
         return [SearchHit(self._docs[i].doc_id, float(scores[i])) for i in ordered]
+
+    def _ranked(self, values: np.ndarray, candidates: np.ndarray, limit: int) -> list[int]:
+        """The `limit` best candidates, ties broken by id; every candidate tied with the last one taken
+        competes, so the answer does not depend on where documents sit in the arrays."""
+        if len(candidates) > limit:
+            cutoff = -np.partition(-values[candidates], limit - 1)[limit - 1]
+            candidates = candidates[values[candidates] >= cutoff]
+        return sorted(candidates.tolist(), key=lambda i: (-values[i], self._docs[i].doc_id))[:limit]
 
     def _hybrid(
         self,
@@ -296,7 +573,8 @@ class SearchIndex:
         so a paraphrase with no shared word can still be found."""
         cosine = np.where(allowed, self._vectors @ np.asarray(query_vector, dtype=np.float32), -np.inf)
         pool = {hit.doc_id for hit in self._top(lexical, _HYBRID_POOL)}
-        pool.update(self._docs[i].doc_id for i in np.argsort(-cosine)[:_HYBRID_POOL] if allowed[i])
+        nearest = self._ranked(cosine, np.flatnonzero(allowed), _HYBRID_POOL)
+        pool.update(self._docs[i].doc_id for i in nearest)
         top_lexical = float(lexical.max()) if lexical.size and lexical.max() > 0 else 1.0
         blended = np.zeros(len(self._docs))
         for doc_id in pool:
@@ -331,35 +609,16 @@ def _typo_candidate(term: str) -> bool:
     return term.isascii() and term.isalpha() and len(term) >= _TYPO_MIN_LENGTH
 
 
-def _deletions(term: str) -> set[str]:
-    return {term[:i] + term[i + 1 :] for i in range(len(term))}
-
-
-def _deletion_index(terms: Iterable[str]) -> dict[str, list[str]]:
-    """Symmetric-delete index: each term under itself and each of its one-letter deletions."""
-    index: dict[str, list[str]] = defaultdict(list)
-    for term in terms:
-        for key in _deletions(term) | {term}:
-            index[key].append(term)
-    return dict(index)
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """Damerau distance ≤ 1: one insertion, deletion, substitution or adjacent transposition."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return a == b
-    if len(a) == len(b):
-        diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    shorter, longer = sorted((a, b), key=len)
-    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+def _one_edit(term: str) -> set[str]:
+    """Every lower-case word at Damerau distance exactly 1: one deletion, adjacent transposition,
+    substitution or insertion."""
+    cuts = [(term[:i], term[i:]) for i in range(len(term) + 1)]
+    words = {head + rest[1:] for head, rest in cuts if rest}
+    words.update(head + rest[1] + rest[0] + rest[2:] for head, rest in cuts if len(rest) > 1)
+    words.update(head + letter + rest[1:] for head, rest in cuts if rest for letter in _TYPO_LETTERS)
+    words.update(head + letter + rest for head, rest in cuts for letter in _TYPO_LETTERS)
+    words.discard(term)
+    return words
 
 
 def _contains_phrase(terms: list[str], phrase: list[str]) -> bool:

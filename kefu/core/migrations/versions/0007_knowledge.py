@@ -67,10 +67,14 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=20), nullable=True),
         sa.Column("title_length", sa.Integer(), nullable=False),
         sa.Column("body_length", sa.Integer(), nullable=False),
-        sa.Column("postings", sa.JSON(), nullable=False),
+        sa.Column("terms", sa.Text(), nullable=False),
+        sa.Column("frequencies", sa.LargeBinary(), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("removed", sa.Boolean(), nullable=False),
         _fk("article_search_docs", "article_id", "articles"),
         sa.PrimaryKeyConstraint("article_id", name=op.f("pk_article_search_docs")),
     )
+    op.create_index(op.f("ix_article_search_docs_generation"), "article_search_docs", ["generation"])
     op.create_table(
         "knowledge_index_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -105,6 +109,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_scripts_scenario"), table_name="scripts")
     op.drop_table("scripts")
     op.drop_table("knowledge_index_state")
+    op.drop_index(op.f("ix_article_search_docs_generation"), table_name="article_search_docs")
     op.drop_table("article_search_docs")
     op.drop_index(op.f("ix_article_attachments_article_id"), table_name="article_attachments")
     op.drop_table("article_attachments")
