@@ -60,7 +60,7 @@ def test_agent_sees_the_inbox_and_markup_stays_text(page, centre, screenshots):
     expect(page.locator(".message.from-agent .body").last).to_have_text(reply)
     expect(page.locator("[data-reply]")).to_have_value("")
     assert page.locator("main b").count() == 0 and page.errors == []
-    page.screenshot(path=str(screenshots / "conversation.png"))
+    page.screenshot(path=str(screenshots / "conversation-reply.png"))
 
 
 def test_presence_switch_and_keyboard(page, centre, screenshots):
