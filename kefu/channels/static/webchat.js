@@ -63,7 +63,7 @@
     if (key) { seen[key] = true; }
     var line = document.createElement("div");
     line.textContent = text; // text only: a message can never become markup
-    line.setAttribute("style", "margin:4px 0;text-align:" + (sender === "customer" ? "right" : "left"));
+    line.setAttribute("style", "margin:4px 0;white-space:pre-wrap;text-align:" + (sender === "customer" ? "right" : "left"));
     log.appendChild(line);
     log.scrollTop = log.scrollHeight;
   }
