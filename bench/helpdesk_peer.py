@@ -100,7 +100,8 @@ def _run(*args: str) -> str:
 
 def install() -> None:
     """Its own venv (once), a fresh project and database, a staff user with a DRF token, one queue."""
-    if not PYTHON.exists():
+    PROJECT.mkdir(parents=True, exist_ok=True)  # the working directory of every step below
+    if not (VENV / "bin" / "gunicorn").exists():  # also finishes an install that was interrupted
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         _run(str(VENV / "bin" / "pip"), "install", "-q", *PACKAGES)
     package = PROJECT / "bench_project"
