@@ -101,8 +101,6 @@ def _ticket_action(
 
 def ticket_refusal(error: KefuError) -> str:
     """The catalog msgid saying why a ticket was not created or linked (the template translates it)."""
-    if getattr(error, "code", None) == "ticket_linked":
-        return N_("That ticket is already linked to another conversation.")
     field = getattr(error, "field", None)
     if field == "subject":
         return N_("A ticket needs a subject.")
