@@ -1,4 +1,4 @@
-// Ticket and admin pages: forms that answer with field errors, SLA countdowns that tick, "g t" / "g a".
+// Ticket and admin pages: forms that answer with field errors, SLA countdowns that tick.
 // Loaded as a static file because the Content-Security-Policy forbids inline script.
 (function () {
   "use strict";
@@ -46,21 +46,5 @@
       tick();
       setInterval(tick, 1000);
     }
-  });
-
-  // "g t" goes to the tickets, "g a" to the administration (console.js handles the other "g" keys).
-  function typing(target) {
-    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
-  }
-  var pendingG = false;
-  document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    if (pendingG) {
-      pendingG = false;
-      if (event.key === "t") window.location.assign("/console/tickets");
-      else if (event.key === "a") window.location.assign("/console/admin");
-      return;
-    }
-    if (event.key === "g") pendingG = true;
   });
 })();

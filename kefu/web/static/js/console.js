@@ -90,6 +90,8 @@
       pendingG = false;
       if (key === "i") { window.location.assign("/console"); return; }
       if (key === "w") { window.location.assign("/console/wallboard"); return; }
+      if (key === "t") { window.location.assign("/console/tickets"); return; }
+      if (key === "a") { window.location.assign("/console/admin"); return; }
     }
     if (key === "?") { event.preventDefault(); toggleHelp(); }
     else if (key === "j") { move(1); }
