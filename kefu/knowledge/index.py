@@ -10,7 +10,8 @@ When they differ it reads only the rows stamped after the cached generation and 
 (`SearchIndex.updated`: add, replace or remove those articles, rebuilding only the arrays of the terms
 they touch), so a publish costs every process about one article's postings, not the corpus. A full
 build from all rows happens for a process's first search, when the token changed (the table was wiped
-and refilled), when the generation went backwards, or when the gap is larger than `MAX_CATCH_UP`.
+and refilled), when the generation went backwards, or when more generations passed than catching up is
+worth (a fiftieth of the corpus, at least 20, at most `MAX_CATCH_UP`).
 
 Why the stamps are enough: the generation bump locks the state row until the writing transaction ends
 (PostgreSQL's row lock; SQLite writes one transaction at a time), so generations commit in order, and a
@@ -35,7 +36,10 @@ from kefu.knowledge.models import Article, ArticleSearchDoc, KnowledgeIndexState
 from kefu.knowledge.search import DocRow, SearchDoc, SearchIndex, StoredDoc, stored_doc
 
 _STATE_ID = 1
-MAX_CATCH_UP = 500  # changed rows applied one by one at most; beyond that (or a fifth of the corpus) rebuild
+# Catching up costs about fifty times what a full build spends per posting (a few numpy calls per touched
+# term instead of one vectorised pass), so it pays while the changes are under a fiftieth of the corpus.
+MAX_CATCH_UP = 500
+_MIN_CATCH_UP = 20
 _WROTE = "kefu.knowledge.index.wrote_in"  # session.info key: the transaction that changed the index
 
 # How each process's index was (re)loaded since start: "full" builds and "incremental" catch-ups.
@@ -158,7 +162,7 @@ def _catch_up(session: Session, cached: _Cached, generation: tuple[str, int]) ->
     (token, held), (current_token, current) = cached.generation, generation
     if token != current_token or current < held:
         return None
-    if current - held > max(MAX_CATCH_UP, len(cached.index) // 5):
+    if current - held > min(MAX_CATCH_UP, max(_MIN_CATCH_UP, len(cached.index) // 50)):
         return None
     rows = session.execute(_columns().where(ArticleSearchDoc.generation > held))
     upserts, removals = [], []
