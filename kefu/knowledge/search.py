@@ -18,7 +18,7 @@ import json
 import math
 import string
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,6 +157,66 @@ def doc_vectors(docs: Sequence[SearchDoc], embedder: Embedder) -> dict[str, list
     return {doc.doc_id: [float(x) for x in vector] for doc, vector in zip(docs, vectors, strict=True)}
 
 
+class _PostingTable:
+    """term → (slots, title tf, body tf). A full build leaves every term as a range of three shared
+    sorted arrays (no per-term object until a query asks); an update records the terms it rebuilt or
+    emptied on top, so copying the table for the next version copies only those."""
+
+    __slots__ = ("_bounds", "_body", "_changed", "_numbers", "_slots", "_title")
+
+    def __init__(
+        self,
+        numbers: dict[str, int],
+        bounds: list[int],
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+        changed: dict[str, _Posting | None] | None = None,
+    ) -> None:
+        self._numbers, self._bounds = numbers, bounds
+        self._slots, self._title, self._body = arrays
+        self._changed = {} if changed is None else changed
+
+    @classmethod
+    def of(cls, postings: Mapping[str, _Posting]) -> _PostingTable:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls({}, [0], (empty, empty.astype(np.float64), empty.astype(np.float64)), dict(postings))
+
+    def copy(self) -> _PostingTable:
+        arrays = (self._slots, self._title, self._body)
+        return _PostingTable(self._numbers, self._bounds, arrays, dict(self._changed))
+
+    def get(self, term: str) -> _Posting | None:
+        if term in self._changed:
+            return self._changed[term]
+        number = self._numbers.get(term)
+        if number is None:
+            return None
+        start, end = self._bounds[number], self._bounds[number + 1]
+        return self._slots[start:end], self._title[start:end], self._body[start:end]
+
+    def __contains__(self, term: str) -> bool:
+        if term in self._changed:
+            return self._changed[term] is not None
+        return term in self._numbers
+
+    def __getitem__(self, term: str) -> _Posting:
+        posting = self.get(term)
+        if posting is None:
+            raise KeyError(term)
+        return posting
+
+    def __setitem__(self, term: str, posting: _Posting | None) -> None:
+        """Replace a term's postings; None removes the term."""
+        self._changed[term] = posting
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (term for term in self._numbers if term not in self._changed)
+        yield from (term for term, posting in self._changed.items() if posting is not None)
+
+    def items(self) -> Iterator[tuple[str, _Posting]]:
+        for term in self:
+            yield term, self[term]
+
+
 class SearchIndex:
     """An in-memory index; immutable once built (`updated` returns a new index sharing what it did not
     touch, so threads still searching the old one are never disturbed).
@@ -182,7 +242,7 @@ class SearchIndex:
     def _setup(
         self,
         docs: list[DocRow],
-        postings: dict[str, _Posting],
+        postings: Mapping[str, _Posting] | _PostingTable,
         vectors: Mapping | None,
         doc_terms: list[str | None] | None = None,
     ) -> None:
@@ -196,7 +256,7 @@ class SearchIndex:
         self._body_length = np.array([row.body_length for row in docs], dtype=np.float64)
         self._total_title = sum(row.title_length for row in docs)
         self._total_body = sum(row.body_length for row in docs)
-        self._postings = postings
+        self._postings = postings if isinstance(postings, _PostingTable) else _PostingTable.of(postings)
         self._doc_terms = doc_terms
         self._vectors = self._build_vectors(vectors or {})
 
@@ -234,10 +294,7 @@ class SearchIndex:
             raise SearchInputError("frequencies: must not be negative")
         title_tf, body_tf = np.ascontiguousarray(frequencies[:, 0]), np.ascontiguousarray(frequencies[:, 1])
         bounds = np.concatenate(([0], np.cumsum(np.bincount(term_ids, minlength=len(names))))).tolist()
-        postings = {
-            name: (sorted_slots[start:end], title_tf[start:end], body_tf[start:end])
-            for name, start, end in zip(names, bounds[:-1], bounds[1:], strict=True)
-        }
+        postings = _PostingTable(numbers, bounds, (sorted_slots, title_tf, body_tf))
         index = cls.__new__(cls)
         index._setup([doc.row for doc in docs], postings, vectors, [doc.terms for doc in docs])
         return index
@@ -289,7 +346,7 @@ class SearchIndex:
         new._category = self._category.copy()
         new._title_length = self._title_length.copy()
         new._body_length = self._body_length.copy()
-        new._postings = dict(self._postings)
+        new._postings = self._postings.copy()
         new._vectors = None if self._vectors is None else self._vectors.copy()
         gone: dict[str, list[int]] = defaultdict(list)
         came: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
@@ -395,7 +452,7 @@ class SearchIndex:
             parts.append((added[:, 0], added[:, 1].astype(np.float64), added[:, 2].astype(np.float64)))
         slots = np.concatenate([part[0] for part in parts])
         if not len(slots):
-            self._postings.pop(term, None)
+            self._postings[term] = None
             return
         order = np.argsort(slots, kind="stable")
         self._postings[term] = (
