@@ -28,6 +28,7 @@ from kefu.knowledge.text import STOPWORDS, Embedder, tokenize
 LANGUAGES = ("zh", "en")
 MAX_QUERY_CHARS = 1000  # a pasted essay is searched on its opening, keeping latency bounded
 _TYPO_MIN_LENGTH = 4  # shorter words have too many neighbours at distance 1 to guess from
+_TYPO_MAX_LENGTH = 40  # a longer "word" is noise; its ~50 neighbours per letter would cost a pasted blob
 _HYBRID_POOL = 50  # candidates taken from each of the lexical and the vector rankings
 _Posting = tuple[np.ndarray, np.ndarray, np.ndarray]
 _TERM_SEPARATOR = "\n"  # never inside a term: terms are runs of [a-z0-9] or of CJK characters
@@ -574,7 +575,7 @@ class SearchIndex:
                     for term in search_terms(alternative):
                         weights[term] = max(weights.get(term, 0.0), config.synonym_weight)
         for term in terms:
-            if term not in self._postings and _typo_candidate(term):
+            if term not in self._postings and _typo_candidate(term) and len(term) <= _TYPO_MAX_LENGTH:
                 correction = self._correct(term)
                 if correction is not None:
                     weights[correction] = max(weights.get(correction, 0.0), config.typo_weight)

@@ -140,3 +140,12 @@ def test_stored_form_round_trips_the_postings():
     assert np.frombuffer(stored.frequencies, dtype="<i4").reshape(-1, 2).tolist()[:1] == [
         [postings[0].title_tf, postings[0].body_tf]
     ]
+
+
+def test_only_words_of_at_most_40_letters_are_typo_corrected():
+    """A pasted blob is not expanded into its tens of thousands of one-edit neighbours."""
+    docs = [SearchDoc("x", "x" * 42, "", "en"), SearchDoc("y", "y" * 41, "", "en")]
+    index = SearchIndex.build(docs)
+    assert index.search("x" * 41) == []
+    assert index.search("y" * 40)[0].doc_id == "y"
+    assert index.search("x" * 42)[0].doc_id == "x"
