@@ -431,10 +431,14 @@ def check_create_queue(
     requires_acceptance: bool = False,
     team_id: int | None = None,
 ) -> Queue:
+    if not CODE.match(code):
+        raise InvalidInput("use 2–60 lower-case letters, digits or _", field="code")
+    if not 1 <= len(name.strip()) <= 120:
+        raise InvalidInput("give a name of 1–120 characters", field="name")
     _check_skills(session, set(required_skills))
     queue = Queue(
         code=code,
-        name=name,
+        name=name.strip(),
         channel=channel,
         language=language,
         strategy=strategy,
@@ -446,7 +450,7 @@ def check_create_queue(
     )
     queue_config(queue)  # the engine's own validation: names the field and the reason (422)
     if session.scalar(select(Queue.id).where(Queue.code == code)) is not None:
-        raise Conflict(f"queue {code!r} exists", code="queue_exists")
+        raise Conflict(f"queue {code!r} exists", code="queue_exists", field="code")
     session.add(queue)
     session.flush()
     send_event_on_commit(session, Event("routing.queue_changed", {"queue": code}, WALLBOARD))
@@ -505,13 +509,13 @@ def do_auto_away(session: Session, user_id: int, now: datetime) -> AgentState | 
     return away
 
 
-SKILL_CODE = re.compile(r"^[a-z0-9_]{2,60}$")
+CODE = re.compile(r"^[a-z0-9_]{2,60}$")  # the stable name of a skill or queue in rules
 SKILL_KINDS = ("product", "language", "channel")
 
 
 def check_create_skill(session: Session, *, code: str, name: str, kind: str) -> Skill:
     """A new skill agents can hold and queues can require; the code is its stable name in rules."""
-    if not SKILL_CODE.match(code):
+    if not CODE.match(code):
         raise InvalidInput("use 2–60 lower-case letters, digits or _", field="code")
     if not 1 <= len(name.strip()) <= 120:
         raise InvalidInput("give a name of 1–120 characters", field="name")

@@ -257,6 +257,37 @@ def test_strategy_switch(client, factory, browser, runtime):
         assert session.scalar(select(Queue.strategy).where(Queue.code == "sales")) == "idle_first"
 
 
+def test_queues_are_created_through_routing_with_field_errors(client, factory, browser, runtime):
+    with runtime.write_sessions() as session, session.begin():
+        session.add(Skill(code="billing", name="Billing", kind="product"))
+    browser.sign_in(factory.user(Role.supervisor))
+    fields = {"code": "vip_chat", "name": XSS, "channel": "webchat", "strategy": "idle_first"}
+    bad_code = client.post(
+        "/console/admin/queues", data={**fields, "code": "VIP chat"}, headers=htmx(browser)
+    )
+    assert bad_code.status_code == 422 and 'data-field-error="code"' in bad_code.text
+    bad_skill = client.post("/console/admin/queues", data={**fields, "skill": "nope"}, headers=htmx(browser))
+    assert bad_skill.status_code == 422 and "Choose a skill." in bad_skill.text
+    bad_level = client.post(
+        "/console/admin/queues", data={**fields, "skill": "billing", "min_level": "9"}, headers=htmx(browser)
+    )
+    assert bad_level.status_code == 422 and 'data-field-error="min_level"' in bad_level.text
+    ok = client.post(
+        "/console/admin/queues",
+        data={**fields, "skill": "billing", "min_level": "3", "requires_acceptance": "1"},
+        headers=htmx(browser),
+    )
+    assert ok.status_code == 200 and "HX-Redirect" in ok.headers
+    again = client.post("/console/admin/queues", data=fields, headers=htmx(browser))
+    assert again.status_code == 422 and "A queue with this code exists." in again.text
+    page = client.get("/console/admin/queues").text
+    assert 'data-queue="vip_chat"' in page and XSS not in page and ESCAPED in page
+    with runtime.sessions() as session:
+        queue = session.scalar(select(Queue).where(Queue.code == "vip_chat"))
+        assert (queue.strategy, queue.requires_acceptance) == ("idle_first", True)
+        assert queue.required_skills == [{"skill": "billing", "min_level": 3}]
+
+
 def test_calendar_with_holidays_and_make_up_days_and_a_policy(client, factory, browser, runtime):
     admin = factory.user(Role.admin)
     browser.sign_in(admin)

@@ -18,9 +18,17 @@ from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.core.errors import KefuError
 from kefu.routing.access import list_queues, list_skills, queue_statuses, skill_holders
-from kefu.routing.actions import SKILL_KINDS, check_create_skill, check_set_strategy
-from kefu.routing.state import STRATEGIES
-from kefu.web.console.admin_common import STRATEGY_WORDS, error_word, optional_id, render_admin, text
+from kefu.routing.actions import SKILL_KINDS, check_create_queue, check_create_skill, check_set_strategy
+from kefu.routing.errors import RoutingError
+from kefu.routing.state import CHANNELS, STRATEGIES
+from kefu.web.console.admin_common import (
+    REFUSED,
+    STRATEGY_WORDS,
+    error_word,
+    optional_id,
+    render_admin,
+    text,
+)
 from kefu.web.console.labels import N_
 from kefu.web.console.page import Page, PageDep, see_other
 
@@ -39,6 +47,14 @@ SKILL_ERRORS = {
     "skill_exists": N_("A skill with this code exists."),
     "name": N_("Give a name of 1–120 characters."),
     "kind": N_("Choose a kind."),
+}
+QUEUE_ERRORS = {
+    "code": N_("Use 2–60 lower-case letters, digits or _."),
+    "queue_exists": N_("A queue with this code exists."),
+    "name": N_("Give a name of 1–120 characters."),
+    "unknown_skill": N_("Choose a skill."),
+    "min_level": N_("Choose a level from 1 to 5."),
+    "team_id": N_("Choose a team."),
 }
 SKILL_KIND_WORDS = {"product": N_("Product"), "language": N_("Language"), "channel": N_("Channel")}
 
@@ -125,7 +141,8 @@ def _queues(page: Page, status_code: int = 200, **extra: Any) -> Response:
     return render_admin(
         page, "admin/queues.html", "queues", status_code,
         queues=list_queues(page.session), live=live, team_names=teams, strategies=STRATEGIES,
-        strategy_words=STRATEGY_WORDS, **{"errors": {}, **extra},
+        strategy_words=STRATEGY_WORDS, channels=sorted(CHANNELS), skills=list_skills(page.session),
+        **{"errors": {}, "queue_errors": {}, "queue_values": {}, **extra},
     )  # fmt: skip
 
 
@@ -148,4 +165,42 @@ def post_strategy(code: str, page: PageDep, strategy: Field = "") -> Response:
         words = {"strategy": N_("Choose a strategy."), "unknown_queue": N_("This queue no longer exists.")}
         _field, word = error_word(exc, words)
         return _queues(page, exc.status if exc.status in (404, 422) else 422, errors={code: word})
+    return see_other(page.request, "/console/admin/queues")
+
+
+@router.post("/queues", response_class=HTMLResponse)
+def post_queue(
+    page: PageDep,
+    code: Field = "",
+    name: Field = "",
+    channel: Field = "",
+    strategy: Field = "skill_first",
+    skill: Field = "",
+    min_level: Field = "1",
+    language: Field = "",
+    team_id: Field = "",
+    requires_acceptance: Field = "",
+) -> Response:
+    """A new queue, validated by routing itself (the same checks as the API's)."""
+    if (denied := page.refuse(P.routing_manage)) is not None:
+        return denied
+    values = {"code": text(code), "name": text(name), "channel": channel, "skill": skill}
+    try:
+        level, team = int(min_level), optional_id(team_id)
+        if not 1 <= level <= 5:
+            raise ValueError(min_level)
+    except ValueError:
+        return _queues(page, 422, queue_errors={"min_level": QUEUE_ERRORS["min_level"]}, queue_values=values)
+    try:
+        with page.session.begin_nested():
+            check_create_queue(
+                page.session, code=values["code"], name=values["name"], channel=channel,
+                strategy=strategy, required_skills={skill: level} if skill else {},
+                language=language or None, requires_acceptance=bool(requires_acceptance), team_id=team,
+            )  # fmt: skip
+    except (KefuError, RoutingError) as exc:
+        code = getattr(exc, "code", "")
+        field = "skill" if code == "unknown_skill" else (getattr(exc, "field", None) or "form").split(".")[-1]
+        word = QUEUE_ERRORS.get(code) or QUEUE_ERRORS.get(field) or REFUSED
+        return _queues(page, 422, queue_errors={field: word}, queue_values=values)
     return see_other(page.request, "/console/admin/queues")
