@@ -188,12 +188,17 @@ def get_tickets(
     )
 
 
-def _ticket(page: Page, ticket_id: int, *, for_update: bool = False) -> Ticket | None:
+def _ticket(
+    page: Page, ticket_id: int, permission: Permission, *, for_update: bool = False
+) -> Ticket | Response:
+    """The ticket in the reader's reach, or the page refusing it (403 without the permission, else 404)."""
+    if (denied := page.refuse(permission)) is not None:
+        return denied
     assert page.actor is not None
     try:
         return access.access_ticket_by_id(page.session, page.actor, ticket_id, for_update=for_update)
     except NotFound:
-        return None
+        return page.render("not_found.html", status_code=404)
 
 
 def clock_text(seconds: float | None) -> str:
@@ -247,11 +252,9 @@ def _ticket_context(page: Page, ticket: Ticket, **extra: Any) -> dict[str, Any]:
 
 @router.get("/{ticket_id}", response_class=HTMLResponse)
 def get_ticket(ticket_id: int, page: PageDep) -> Response:
-    if (denied := page.refuse(P.tickets_read)) is not None:
-        return denied
-    ticket = _ticket(page, ticket_id)
-    if ticket is None:
-        return page.render("not_found.html", status_code=404)
+    ticket = _ticket(page, ticket_id, P.tickets_read)
+    if isinstance(ticket, Response):
+        return ticket
     return page.render("tickets/ticket.html", **_ticket_context(page, ticket))
 
 
@@ -263,11 +266,9 @@ def post_status(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Move through the status machine; a refused move re-renders the form with the reason (409)."""
-    if (denied := page.refuse(P.tickets_write)) is not None:
-        return denied
-    ticket = _ticket(page, ticket_id, for_update=True)
-    if ticket is None:
-        return page.render("not_found.html", status_code=404)
+    ticket = _ticket(page, ticket_id, P.tickets_write, for_update=True)
+    if isinstance(ticket, Response):
+        return ticket
     error, code = None, 200
     if status not in set(TicketStatus):
         error, code = N_("Choose a status."), 422
@@ -296,11 +297,9 @@ def post_reply(
     kind: Annotated[str, Form(max_length=10)] = "note",
 ) -> Response:
     """A public reply to the customer or an internal note (seen by staff only)."""
-    if (denied := page.refuse(P.tickets_write)) is not None:
-        return denied
-    ticket = _ticket(page, ticket_id, for_update=True)
-    if ticket is None:
-        return page.render("not_found.html", status_code=404)
+    ticket = _ticket(page, ticket_id, P.tickets_write, for_update=True)
+    if isinstance(ticket, Response):
+        return ticket
     error, code = None, 200
     if kind not in ("reply", "note"):
         error, code = N_("Choose a public reply or an internal note."), 422
