@@ -7,17 +7,39 @@ supervisors and administrators all. Other roles see nothing of customers until a
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.models import User
 from kefu.access.roles import Role
 from kefu.channels.models import Conversation
+from kefu.core.errors import NotFound
 from kefu.customers.models import Customer
 from kefu.surveys.models import Survey
 from kefu.tickets.models import Ticket
 
 CENTRE_WIDE = {Role.supervisor, Role.admin}
+Row = TypeVar("Row")
+
+
+def one_in_scope(
+    session: Session,
+    query: Select[tuple[Row]],
+    missing: str,
+    *,
+    field: str | None = None,
+    for_update: bool = False,
+) -> Row:
+    """The one row `query` (its key and the reader's scope) finds, or 404: a row out of scope is reported
+    exactly like one that does not exist, so guessing ids reveals nothing. `for_update` locks the row
+    (PostgreSQL)."""
+    row = session.scalar(query.with_for_update() if for_update else query)
+    if row is None:
+        raise NotFound(missing, field=field)
+    return row
 
 
 def conversation_scope(actor: Actor) -> ColumnElement[bool]:

@@ -9,31 +9,22 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
-from kefu.access.scopes import conversation_scope
+from kefu.access.scopes import conversation_scope, one_in_scope
 from kefu.channels.kinds import Channel, ConversationStatus
 from kefu.channels.models import Attachment, Conversation, Message
-from kefu.core.errors import NotFound
 from kefu.customers.models import Customer
 
 OPEN_STATUSES = (ConversationStatus.queued.value, ConversationStatus.active.value)
 
 
 def access_conversation_by_public_id(session: Session, actor: Actor, public_id: str) -> Conversation:
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.public_id == public_id, conversation_scope(actor))
-    )
-    if conversation is None:
-        raise NotFound(f"conversation {public_id} not found")
-    return conversation
+    query = select(Conversation).where(Conversation.public_id == public_id, conversation_scope(actor))
+    return one_in_scope(session, query, f"conversation {public_id} not found")
 
 
 def access_conversation_by_id(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    conversation = session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id, conversation_scope(actor))
-    )
-    if conversation is None:
-        raise NotFound(f"conversation {conversation_id} not found", field="conversation_id")
-    return conversation
+    query = select(Conversation).where(Conversation.id == conversation_id, conversation_scope(actor))
+    return one_in_scope(session, query, f"conversation {conversation_id} not found", field="conversation_id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,16 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
-from kefu.access.scopes import customer_scope
+from kefu.access.scopes import customer_scope, one_in_scope
 from kefu.core.errors import NotFound
 from kefu.customers.models import Customer, CustomerIdentity, CustomerMerge
 
 
 def access_customer_by_id(session: Session, actor: Actor, customer_id: int) -> Customer:
-    customer = session.scalar(select(Customer).where(Customer.id == customer_id, customer_scope(actor)))
-    if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
-    return customer
+    query = select(Customer).where(Customer.id == customer_id, customer_scope(actor))
+    return one_in_scope(session, query, f"customer {customer_id} not found")
 
 
 def list_customers(session: Session, actor: Actor, *, limit: int, after_id: int = 0) -> Sequence[Customer]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kefu.access.access import display_names
 from kefu.access.actor import Actor
 from kefu.access.permissions import Permission, allows
+from kefu.access.scopes import one_in_scope
 from kefu.channels.access import access_conversation_by_id
 from kefu.core.errors import NotFound
 from kefu.customers.access import access_customer_by_id
@@ -29,10 +30,9 @@ def access_article_by_id(
     session: Session, actor: Actor, article_id: int, *, for_update: bool = False
 ) -> Article:
     query = select(Article).where(Article.id == article_id, article_scope(actor))
-    article = session.scalar(query.with_for_update() if for_update else query)
-    if article is None:
-        raise NotFound(f"article {article_id} not found", field="article_id")
-    return article
+    return one_in_scope(
+        session, query, f"article {article_id} not found", field="article_id", for_update=for_update
+    )
 
 
 def list_articles(
@@ -116,14 +116,12 @@ def article_attachments(session: Session, article_id: int) -> list[ArticleAttach
 
 
 def access_attachment(session: Session, actor: Actor, public_id: str) -> ArticleAttachment:
-    attachment = session.scalar(
+    query = (
         select(ArticleAttachment)
         .join(Article, Article.id == ArticleAttachment.article_id)
         .where(ArticleAttachment.public_id == public_id, article_scope(actor))
     )
-    if attachment is None:
-        raise NotFound("attachment not found", field="public_id")
-    return attachment
+    return one_in_scope(session, query, "attachment not found", field="public_id")
 
 
 def categories(session: Session) -> list[ArticleCategory]:

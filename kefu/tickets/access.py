@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kefu.access.actor import Actor
 from kefu.access.roles import Role
-from kefu.access.scopes import CENTRE_WIDE, ticket_scope
+from kefu.access.scopes import CENTRE_WIDE, one_in_scope, ticket_scope
 from kefu.core.errors import NotFound
 from kefu.tickets.conversations import linked_to_conversation
 from kefu.tickets.models import FollowUp, Handoff, Ticket, TicketEvent
@@ -21,10 +21,9 @@ def access_ticket_by_id(
 ) -> Ticket:
     """The ticket if the actor may see it; `for_update` locks the row (PostgreSQL) for a change."""
     query = select(Ticket).where(Ticket.id == ticket_id, ticket_scope(actor))
-    ticket = session.scalar(query.with_for_update() if for_update else query)
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
-    return ticket
+    return one_in_scope(
+        session, query, f"ticket {ticket_id} not found", field="ticket_id", for_update=for_update
+    )
 
 
 def ticket_page(
@@ -139,7 +138,5 @@ def list_follow_ups(session: Session, actor: Actor, *, status: str | None, limit
 
 
 def access_follow_up_by_id(session: Session, actor: Actor, follow_up_id: int) -> FollowUp:
-    follow_up = session.scalar(select(FollowUp).where(FollowUp.id == follow_up_id, _follow_up_scope(actor)))
-    if follow_up is None:
-        raise NotFound(f"no follow-up {follow_up_id}", field="follow_up_id")
-    return follow_up
+    query = select(FollowUp).where(FollowUp.id == follow_up_id, _follow_up_scope(actor))
+    return one_in_scope(session, query, f"no follow-up {follow_up_id}", field="follow_up_id")
