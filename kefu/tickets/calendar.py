@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -193,18 +193,21 @@ class BusinessCalendar:
             j = bisect_left(tl.through, target)
         return tl.starts[j] + (target - tl.before[j])
 
-    def add_pair_us(self, t: int, n: int, m: int) -> tuple[int, int]:
-        """`(add_us(t, n), add_us(t, m))` with one timeline lookup for the start (a deadline and its
-        warning start from the same instant)."""
-        if self.always_open or n < 0 or m < 0:
-            return self.add_us(t, n), self.add_us(t, m)
+    def add_many_us(self, t: int, needs: Sequence[int]) -> list[int]:
+        """`[add_us(t, n) for n in needs]` with one timeline lookup for the start: a ticket's deadlines and
+        warnings mostly start from one instant (its creation), and the sweep asks for all of them."""
+        if self.always_open:
+            return [t + n if n >= 0 else self.add_us(t, n) for n in needs]
         tl = self._timeline(t)
         base = _open_before(tl, t)
-        through, last = tl.through, len(tl.through)
-        j, k = bisect_left(through, base + n), bisect_left(through, base + m)
-        if j == last or k == last or n == 0 or m == 0:  # near the window's end or nothing to add
-            return self.add_us(t, n), self.add_us(t, m)
-        return tl.starts[j] + (base + n - tl.before[j]), tl.starts[k] + (base + m - tl.before[k])
+        through, starts, before, last = tl.through, tl.starts, tl.before, len(tl.through)
+        out = []
+        for n in needs:
+            target = base + n
+            j = bisect_left(through, target)
+            # nothing to add (the instant itself, even when closed) or past the window: the long way
+            out.append(starts[j] + target - before[j] if n > 0 and j != last else self.add_us(t, n))
+        return out
 
     def between_us(self, a: int, b: int) -> int:
         if self.always_open:

@@ -73,6 +73,10 @@ class EscalationPolicy:
     major_complaint_level: EscalationLevel = EscalationLevel.supervisor
     # level → position in the chain; str-valued enum members hash like their values, so both spellings work
     ranks: dict[str, int] = field(init=False, repr=False, compare=False)
+    # per current rank, the steps that climb above it: (level, its rank, on breach?, delay µs, trigger)
+    above: tuple[tuple[tuple[EscalationLevel, int, bool, int, EscalationTrigger], ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         chain = tuple(_level(v, "chain") for v in self.chain)
@@ -87,6 +91,12 @@ class EscalationPolicy:
         if major not in chain:
             raise EscalationError(f"major_complaint_level: {major} is not in the chain {chain}")
         object.__setattr__(self, "major_complaint_level", major)
+        steps = [
+            (s.level, self.ranks[s.level], s.on is EscalationTrigger.breach, s.after_us, s.on)
+            for s in self.steps
+        ]
+        above = tuple(tuple(s for s in steps if s[1] > floor) for floor in range(len(chain)))
+        object.__setattr__(self, "above", above)
 
     def rank(self, level: EscalationLevel | str) -> int:
         """Position in the chain (0 = first), with a clear error for a level outside it."""
@@ -96,8 +106,8 @@ class EscalationPolicy:
         return rank
 
 
-# (metric, warning µs, deadline µs): what escalation needs of one SLA clock. The sweep passes plain
-# tuples, one per clock per ticket; `SlaSignal` is the same shape with names, for everyone else.
+# (metric, warning µs, deadline µs): what escalation needs of one SLA clock (`SlaSignal` is the same
+# shape with names). The sweep takes the earliest instants straight from its clocks, as `triggers` does.
 Signal = tuple[str, int | None, int | None]
 
 
@@ -129,17 +139,6 @@ class EscalationDecision:
         return from_us(self.due_us)
 
 
-def _earliest_trigger(on: EscalationTrigger, signals: Sequence[Signal]) -> tuple[int, str] | None:
-    """The first instant any clock triggers `on`, and its metric. A clock without a warning is at risk
-    at its deadline at the latest."""
-    best: tuple[int, str] | None = None
-    for metric, warn_us, deadline_us in signals:
-        when = deadline_us if on is EscalationTrigger.breach or warn_us is None else warn_us
-        if when is not None and (best is None or when < best[0]):
-            best = (when, metric)
-    return best
-
-
 def due_escalations(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
@@ -152,82 +151,75 @@ def due_escalations(
     and reason (the earliest triggering metric). The caller records them; see `sweep` for idempotence."""
     since = major_complaint_since
     major_us = None if since is None else to_us(since, "major_complaint_since")
-    return due_escalations_us(policy, calendar, policy.rank(current), signals, to_us(now, "now"), major_us)
-
-
-def due_escalations_us(
-    policy: EscalationPolicy,
-    calendar: BusinessCalendar,
-    floor: int,
-    signals: Sequence[Signal],
-    now_us: int,
-    major_us: int | None = None,
-) -> list[EscalationDecision]:
-    """`due_escalations` with the current level as its rank and instants in µs, for the sweep's loop."""
-    dues = [d for d in _earliest_per_level(policy, calendar, floor, signals, major_us, until_us=now_us)
-            if d.due_us <= now_us]  # fmt: skip
-    if len(dues) > 1:
-        dues.sort(key=lambda d: policy.ranks[d.level])
-    return dues
-
-
-def next_escalation_us(
-    policy: EscalationPolicy,
-    calendar: BusinessCalendar,
-    floor: int,
-    signals: Sequence[Signal],
-    now_us: int,
-    major_us: int | None = None,
-) -> int | None:
-    """The first instant after `now_us` at which a level above `floor` falls due, if the signals hold."""
+    now_us = to_us(now, "now")
+    risk, breach = triggers(signals)
     dues = [
-        d.due_us for d in _earliest_per_level(policy, calendar, floor, signals, major_us) if d.due_us > now_us
+        d
+        for d in level_dues(policy, calendar, policy.rank(current), risk, breach, major_us)
+        if d[2] <= now_us
     ]
-    return min(dues, default=None)
+    return [
+        EscalationDecision(level, due, reason) for level, _rank, due, reason in sorted(dues, key=_by_rank)
+    ]
 
 
-def _triggers(signals: Sequence[Signal]) -> dict[EscalationTrigger, tuple[int, str] | None]:
-    """`_earliest_trigger` for both triggers in one pass over the signals (the sweep's inner loop)."""
-    risk: tuple[int, str] | None = None
-    breach: tuple[int, str] | None = None
+def _by_rank(due: LevelDue) -> int:
+    return due[1]
+
+
+Trigger = tuple[int, str]  # the first instant a clock is at risk (or breached), and its metric
+
+
+def triggers(signals: Sequence[Signal]) -> tuple[Trigger | None, Trigger | None]:
+    """The earliest at-risk and breach instants of the signals, with their metrics. A clock without a
+    warning is at risk at its deadline at the latest."""
+    risk: Trigger | None = None
+    breach: Trigger | None = None
     for metric, warn_us, deadline_us in signals:
         if deadline_us is not None and (breach is None or deadline_us < breach[0]):
             breach = (deadline_us, metric)
         when = deadline_us if warn_us is None else warn_us
         if when is not None and (risk is None or when < risk[0]):
             risk = (when, metric)
-    return {EscalationTrigger.at_risk: risk, EscalationTrigger.breach: breach}
+    return risk, breach
 
 
-def _earliest_per_level(
+# (level, its rank, due µs, reason)
+LevelDue = tuple[EscalationLevel, int, int, str]
+_REASONS = {
+    (m, on): f"{m} {on}"
+    for m in ("first_response", "next_response", "resolution")
+    for on in EscalationTrigger
+}
+
+
+def level_dues(
     policy: EscalationPolicy,
     calendar: BusinessCalendar,
     floor: int,
-    signals: Sequence[Signal],
-    major_us: int | None,
-    until_us: int | None = None,
-) -> list[EscalationDecision]:
-    """For each level above `floor`, the earliest instant one of its steps falls due and why. With
-    `until_us`, steps triggered after it are left out without asking the calendar (a delay only adds
-    time, so they cannot be due by then)."""
-    ranks, major = policy.ranks, policy.major_complaint_level
-    best: dict[EscalationLevel, EscalationDecision] = {}
-    if major_us is not None and ranks[major] > floor:
-        best[major] = EscalationDecision(major, major_us, "major complaint")
-    triggers = _triggers(signals) if signals else None
-    if triggers is None:
-        return list(best.values())
-    for step in policy.steps:
-        if ranks[step.level] <= floor:
+    risk: Trigger | None,
+    breach: Trigger | None,
+    major_us: int | None = None,
+) -> list[LevelDue]:
+    """For each level above the rank `floor`, the earliest instant one of its steps falls due and why
+    (a major complaint first, then the steps in order; the first of equal instants wins)."""
+    major = policy.major_complaint_level
+    best: list[LevelDue] = []
+    if major_us is not None and policy.ranks[major] > floor:
+        best.append((major, policy.ranks[major], major_us, "major complaint"))
+    for level, rank, on_breach, after_us, on in policy.above[floor]:
+        trigger = breach if on_breach else risk
+        if trigger is None:
             continue
-        trigger = triggers[step.on]
-        if trigger is None or (until_us is not None and trigger[0] > until_us):
-            continue
-        due = calendar.add_us(trigger[0], step.after_us) if step.after_us else trigger[0]
-        known = best.get(step.level)
-        if known is None or due < known.due_us:
-            best[step.level] = EscalationDecision(step.level, due, f"{trigger[1]} {step.on}")
-    return list(best.values())
+        due = calendar.add_us(trigger[0], after_us) if after_us else trigger[0]
+        for i, known in enumerate(best):
+            if known[0] is level:
+                if due < known[2]:
+                    best[i] = (level, rank, due, _REASONS.get((trigger[1], on)) or f"{trigger[1]} {on}")
+                break
+        else:
+            best.append((level, rank, due, _REASONS.get((trigger[1], on)) or f"{trigger[1]} {on}"))
+    return best
 
 
 def manual_escalation(

@@ -32,6 +32,9 @@ class SlaMetric(StrEnum):
     resolution = "resolution"
 
 
+NEXT, FIRST = SlaMetric.next_response, SlaMetric.first_response
+
+
 def _positive(value: float, field_name: str, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise SlaError(f"{field_name}: expected a number of seconds, got {value!r}")
@@ -65,6 +68,9 @@ class SlaPolicy:
     name: str
     targets: tuple[SlaTarget, ...]
     calendar: BusinessCalendar = TWENTY_FOUR_SEVEN
+    # The business µs to the deadline and to the warning of each target whose clock starts at creation
+    # (first response, resolution), in target order: one calendar lookup of the creation gives them all.
+    created_needs: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -72,6 +78,8 @@ class SlaPolicy:
         metrics = [t.metric for t in self.targets]
         if len(set(metrics)) != len(metrics):
             raise SlaError(f"targets: policy {self.name!r} has two targets for one metric")
+        needs = [n for t in self.targets if t.metric is not NEXT for n in (t.need_us, t.warn_need_us)]
+        object.__setattr__(self, "created_needs", tuple(needs))
 
     def target(self, metric: SlaMetric) -> SlaTarget | None:
         return next((t for t in self.targets if t.metric == metric), None)
@@ -226,73 +234,104 @@ def pauses_of(history: Iterable[StatusInterval]) -> list[Pause]:
     return merged
 
 
-def run_clock(
-    cal: BusinessCalendar, start: int, need: int, pauses: Sequence[Pause]
-) -> tuple[int | None, int]:
-    """Walk from `start` (µs) spending `need` business µs outside pauses. Returns the instant the time is
-    spent, or (None, µs still needed) if an open-ended pause comes first."""
-    if not pauses:  # most tickets: straight to the calendar
-        return cal.add_us(start, need), 0
-    cursor = start
+def spend_us(
+    cal: BusinessCalendar, start: int, needs: Sequence[int], pauses: Sequence[Pause]
+) -> tuple[list[int | None], int]:
+    """For each need, the instant (µs) at which that many business µs outside the pauses have been spent
+    from `start`, or None when an open-ended pause comes first; and the business µs spent before such a
+    pause (what a held-back clock has used)."""
+    runs: list[tuple[int, int, int | None]] = []  # (run start, spent before it, spent at its end)
+    cursor, spent, held = start, 0, False
     for p0, p1 in pauses:
         if p1 is not None and p1 <= cursor:
             continue
         if p0 > cursor:
             available = cal.between_us(cursor, p0)
-            if available >= need:
-                return cal.add_us(cursor, need), 0
-            need -= available
+            runs.append((cursor, spent, spent + available))
+            spent += available
         if p1 is None:
-            return None, need
+            held = True
+            break
         cursor = p1
-    return cal.add_us(cursor, need), 0
+    if not held:
+        runs.append((cursor, spent, None))
+    out: list[int | None] = []
+    for need in needs:
+        for r0, before, end in runs:
+            if end is None or need <= end:
+                out.append(cal.add_us(r0, need - before))
+                break
+        else:
+            out.append(None)
+    return out, spent
 
 
-# metric, started_at, start_us, stopped_at, stop_us, deadline_us, warn_us, remaining_us: SlaClock's fields
-# after the ticket id, as a plain tuple because the sweep builds hundreds of thousands of them
-ClockRow = tuple[SlaMetric, datetime, int, datetime | None, int | None, int | None, int | None, int]
+# One clock: metric, start, stop (None: running), deadline and warning (None: no warning, or held back by an
+# open pause), business time left when held back; instants in µs. A plain tuple: the sweep builds
+# hundreds of thousands of them.
+Clock = tuple[SlaMetric, int, int | None, int | None, int | None, int]
 
 
-def _row(
-    cal: BusinessCalendar,
-    target: SlaTarget,
-    start: datetime,
-    t0: int,
-    stop: datetime | None,
-    pauses: list[Pause],
-) -> ClockRow:
-    if not pauses and target.warn_before:  # most tickets: both instants from one calendar lookup
-        deadline, warn = cal.add_pair_us(t0, target.need_us, target.warn_need_us)
-        remaining = 0
+def clocks_us(
+    policy: SlaPolicy,
+    created: int,
+    first: int | None,
+    awaiting: int | None,
+    solved: int | None,
+    pauses: Sequence[Pause] = (),
+) -> list[Clock]:
+    """The clocks of every metric the policy targets and the ticket has started (instants in µs)."""
+    cal, clocks = policy.calendar, []
+    if pauses:
+        made, used = spend_us(cal, created, policy.created_needs, pauses)
     else:
-        deadline, remaining = run_clock(cal, t0, target.need_us, pauses)
-        warn = run_clock(cal, t0, target.warn_need_us, pauses)[0] if target.warn_before else None
-    stop_us = None if stop is None else to_us(stop, f"{target.metric}.stopped_at")
-    if stop_us is not None and stop_us < t0:
-        raise SlaError(f"{target.metric}.stopped_at: {stop.isoformat()} is before the clock started")
-    return target.metric, start, t0, stop, stop_us, deadline, warn, remaining
-
-
-def clock_rows(policy: SlaPolicy, times: TicketTimes) -> list[ClockRow]:
-    """The clocks of every metric the policy targets and the ticket has started, as tuples."""
-    if times.pauses_us is not None:
-        pauses = list(times.pauses_us)
-    else:
-        pauses = pauses_of(times.status_history) if times.status_history else []
-    cal, created = policy.calendar, times.created_at
-    created_us = to_us(created, "created_at")
-    rows = []
+        made, used = cal.add_many_us(created, policy.created_needs), 0
+    i = 0
     for target in policy.targets:
-        if target.metric is SlaMetric.first_response:
-            rows.append(_row(cal, target, created, created_us, times.first_response_at, pauses))
-        elif target.metric is SlaMetric.resolution:
-            rows.append(_row(cal, target, created, created_us, times.solved_at, pauses))
-        elif times.first_response_at is not None and times.awaiting_reply_since is not None:
-            since = times.awaiting_reply_since
-            rows.append(_row(cal, target, since, to_us(since, "awaiting_reply_since"), None, pauses))
-    return rows
+        metric = target.metric
+        if metric is NEXT:
+            if first is None or awaiting is None:
+                continue
+            t0, stop, needs = awaiting, None, (target.need_us, target.warn_need_us)
+            if pauses:
+                (deadline, warn), spent = spend_us(cal, t0, needs, pauses)
+            else:
+                (deadline, warn), spent = cal.add_many_us(t0, needs), 0
+        else:
+            t0, stop, spent = created, first if metric is FIRST else solved, used
+            deadline, warn = made[i], made[i + 1]
+            i += 2
+        if stop is not None and stop < t0:
+            raise SlaError(f"{metric}.stopped_at: {from_us(stop).isoformat()} is before the clock started")
+        left = 0 if deadline is not None else target.need_us - spent
+        clocks.append((metric, t0, stop, deadline, warn if target.warn_before else None, left))
+    return clocks
+
+
+def times_us(times: TicketTimes) -> tuple[int, int | None, int | None, int | None, tuple[Pause, ...]]:
+    """A ticket's SLA facts in µs: created, first response, awaiting reply since, solved, paused periods."""
+
+    def us(value: datetime | None, name: str) -> int | None:
+        return None if value is None else to_us(value, name)
+
+    if times.pauses_us is not None:
+        pauses = times.pauses_us
+    else:
+        pauses = tuple(pauses_of(times.status_history)) if times.status_history else ()
+    return (
+        to_us(times.created_at, "created_at"),
+        us(times.first_response_at, "first_response_at"),
+        us(times.awaiting_reply_since, "awaiting_reply_since"),
+        us(times.solved_at, "solved_at"),
+        pauses,
+    )
 
 
 def sla_clocks(policy: SlaPolicy, times: TicketTimes) -> list[SlaClock]:
     """The clocks of every metric the policy targets and the ticket has started."""
-    return [SlaClock(times.ticket_id, *row) for row in clock_rows(policy, times)]
+    out = []
+    for metric, t0, stop, deadline, warn, left in clocks_us(policy, *times_us(times)):
+        started = times.awaiting_reply_since if metric is NEXT else times.created_at
+        stopped = None if stop is None else times.first_response_at if metric is FIRST else times.solved_at
+        out.append(SlaClock(times.ticket_id, metric, started, t0, stopped, stop, deadline, warn, left))  # type: ignore[arg-type]
+    return out

@@ -4,6 +4,9 @@ The scheduler calls `sweep` with the open tickets, `now` and the keys of the eve
 recorded; it records what comes back. Because every event has a stable key and recorded keys are
 skipped, running the sweep twice — or after a restart — records each event once, and nothing depends on
 timers held in memory: an event missed while the server was down is simply due at the next pass.
+
+The scheduler's pass reads 100,000 tickets at a time, so one ticket's plan (`plan_facts`) is one walk
+over its clocks in integer µs, with the policy's and escalation chain's fixed parts computed once.
 """
 
 from __future__ import annotations
@@ -15,14 +18,8 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from kefu.tickets.calendar import from_us, to_us
-from kefu.tickets.escalation import (
-    EscalationLevel,
-    EscalationPolicy,
-    Signal,
-    due_escalations_us,
-    next_escalation_us,
-)
-from kefu.tickets.sla import ClockRow, SlaMetric, SlaPolicy, TicketTimes, clock_rows
+from kefu.tickets.escalation import EscalationLevel, EscalationPolicy, LevelDue, Trigger, level_dues
+from kefu.tickets.sla import Pause, SlaMetric, SlaPolicy, TicketTimes, clocks_us, times_us
 
 
 class SlaEventKind(StrEnum):
@@ -70,97 +67,35 @@ class SweepTicket:
     major_complaint: bool = False
 
 
-def _prepare(
-    ticket: SweepTicket, escalation: EscalationPolicy
-) -> tuple[list[ClockRow], list[Signal], int, int, int | None]:
-    """Clock rows, escalation signals (running clocks only), current rank, created_at and, for a major
-    complaint, the instant it escalates from (all instants in µs)."""
-    rows = clock_rows(ticket.policy, ticket.times)
-    signals = [(r[0], r[6], r[5]) for r in rows if r[4] is None]
-    created_us = to_us(ticket.times.created_at, "created_at")
-    major_us = created_us if ticket.major_complaint else None
-    return rows, signals, escalation.rank(ticket.level), created_us, major_us
+class TicketFacts(NamedTuple):
+    """What the sweep needs of one ticket, instants in µs (the scheduler builds these straight from its
+    rows; `facts_of` from a `SweepTicket`). `floor` is the rank of its escalation level in the chain."""
+
+    ticket_id: int
+    created: int
+    first: int | None
+    awaiting: int | None
+    solved: int | None
+    pauses: tuple[Pause, ...]
+    policy: SlaPolicy
+    floor: int
+    major: bool
 
 
-# (kind, metric) → reason, and the plain strings of the enums: built once, not per event
-_REASONS = {
-    (kind, metric): f"{metric.value} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
-    for kind in (SlaEventKind.breach, SlaEventKind.warning)
-    for metric in SlaMetric
-}
-_BREACH, _WARNING, _ESCALATION = SlaEventKind.breach, SlaEventKind.warning, SlaEventKind.escalation
-
-
-def sweep_ticket(
-    ticket: SweepTicket, now_us: int, escalation: EscalationPolicy, recorded: Container[EventKey]
-) -> list[SlaEvent]:
-    """The events due for one ticket at `now_us` (µs) whose keys are not recorded. Keys are checked
-    before events are built: in steady state nearly everything due is already recorded. (StrEnum
-    members equal and hash like their values, so they serve in keys as they are.)"""
-    return _due_events(ticket, _prepare(ticket, escalation), now_us, escalation, recorded)
-
-
-Prepared = tuple[list[ClockRow], list[Signal], int, int, int | None]
-
-
-def _due_events(
-    ticket: SweepTicket, prepared: Prepared, now_us: int, escalation: EscalationPolicy,
-    recorded: Container[EventKey],
-) -> list[SlaEvent]:  # fmt: skip
-    rows, signals, floor, created_us, major_us = prepared
-    tid, events = ticket.times.ticket_id, []
-    for metric, _start, t0, _stop, stop, deadline, warn, _left in rows:
-        # a breach once the deadline passed (also for a clock stopped too late); otherwise a warning once
-        # the warning instant passed — a late sweep that finds both due reports only the breach
-        if deadline is not None and deadline <= now_us and (stop is None or stop > deadline):
-            kind, at = _BREACH, deadline
-        elif stop is None and warn is not None and warn <= now_us:
-            kind, at = _WARNING, warn
-        else:
-            continue
-        if (tid, kind, metric, t0) not in recorded:
-            events.append(SlaEvent(tid, kind, metric._value_, t0, at, _REASONS[kind, metric]))
-    if not signals and major_us is None:
-        return events  # nothing running can escalate
-    for d in due_escalations_us(escalation, ticket.policy.calendar, floor, signals, now_us, major_us):
-        if (tid, _ESCALATION, d.level, created_us) not in recorded:
-            events.append(SlaEvent(tid, _ESCALATION, d.level._value_, created_us, d.due_us, d.reason))
-    return events
-
-
-def next_due(
-    ticket: SweepTicket, now: datetime, escalation: EscalationPolicy | None = None
-) -> datetime | None:
-    """The first instant after `now` at which a sweep would find a new event for this ticket, if the
-    ticket does not change (None: nothing ahead, e.g. every clock met or paused).
-
-    Store it with the ticket (a `due_at` column) and recompute it on every change of the ticket: a pass
-    then only needs the tickets whose `due_at` has come, instead of all open tickets."""
-    policy = escalation or EscalationPolicy()
-    ahead = _next_us(ticket, _prepare(ticket, policy), to_us(now, "now"), policy)
-    return None if ahead is None else from_us(ahead)
-
-
-def _next_us(ticket: SweepTicket, prepared: Prepared, now_us: int, policy: EscalationPolicy) -> int | None:
-    rows, signals, floor, _, major_us = prepared
-    ahead = [x for r in rows if r[4] is None for x in (r[6], r[5]) if x is not None and x > now_us]
-    escalation_us = next_escalation_us(policy, ticket.policy.calendar, floor, signals, now_us, major_us)
-    if escalation_us is not None:
-        ahead.append(escalation_us)
-    return min(ahead) if ahead else None
-
-
-def _risk(rows: list[ClockRow], now_us: int) -> str:
-    """`breached` when a running clock is past its deadline, `at_risk` past its warning, else `ok`."""
-    state = "ok"
-    for row in rows:
-        if row[4] is not None:
-            continue
-        if row[5] is not None and row[5] <= now_us:
-            return "breached"
-        if row[6] is not None and row[6] <= now_us:
-            state = "at_risk"
-    return state
+def facts_of(ticket: SweepTicket, escalation: EscalationPolicy) -> TicketFacts:
+    created, first, awaiting, solved, pauses = times_us(ticket.times)
+    floor = escalation.rank(ticket.level)
+    return TicketFacts(
+        ticket.times.ticket_id,
+        created,
+        first,
+        awaiting,
+        solved,
+        pauses,
+        ticket.policy,
+        floor,
+        ticket.major_complaint,
+    )
 
 
 class TicketPlan(NamedTuple):
@@ -173,16 +108,94 @@ class TicketPlan(NamedTuple):
     state: str
 
 
-def plan_ticket(
-    ticket: SweepTicket, now_us: int, escalation: EscalationPolicy, recorded: Container[EventKey]
+# (kind, metric) → reason, and the plain strings of the enums: built once, not per event
+_REASONS = {
+    (kind, metric): f"{metric.value} deadline " + ("passed" if kind is SlaEventKind.breach else "near")
+    for kind in (SlaEventKind.breach, SlaEventKind.warning)
+    for metric in SlaMetric
+}
+_BREACH, _WARNING, _ESCALATION = SlaEventKind.breach, SlaEventKind.warning, SlaEventKind.escalation
+OK, AT_RISK, BREACHED = "ok", "at_risk", "breached"
+
+
+def plan_facts(
+    facts: TicketFacts, now: int, escalation: EscalationPolicy, recorded: Container[EventKey] | None
 ) -> TicketPlan:
-    """`sweep_ticket`, `next_due` and the risk state of one ticket at once (the scheduler's pass)."""
-    prepared = _prepare(ticket, escalation)
-    return TicketPlan(
-        _due_events(ticket, prepared, now_us, escalation, recorded),
-        _next_us(ticket, prepared, now_us, escalation),
-        _risk(prepared[0], now_us),
-    )
+    """The events due at `now` (µs) whose keys are not in `recorded` (None: no events wanted), the next
+    instant a new one falls due, and the risk state: `breached` when a running clock is past its
+    deadline, `at_risk` past its warning, else `ok`. A breach is due once the deadline passed (also for
+    a clock stopped too late); otherwise a warning once its instant passed — a late pass that finds both
+    reports only the breach. Keys are checked before events are built: in steady state nearly everything
+    due is already recorded (StrEnum members equal and hash like their values, so they serve in keys)."""
+    tid, created, first, awaiting, solved, pauses, policy, floor, major = facts
+    events: list[SlaEvent] = []
+    state, ahead = OK, None
+    risk: Trigger | None = None
+    breach: Trigger | None = None
+    for metric, t0, stop, deadline, warn, _left in clocks_us(
+        policy, created, first, awaiting, solved, pauses
+    ):
+        if recorded is not None:
+            if deadline is not None and deadline <= now and (stop is None or stop > deadline):
+                if (tid, _BREACH, metric, t0) not in recorded:
+                    events.append(
+                        SlaEvent(tid, _BREACH, metric._value_, t0, deadline, _REASONS[_BREACH, metric])
+                    )
+            elif (
+                stop is None
+                and warn is not None
+                and warn <= now
+                and (tid, _WARNING, metric, t0) not in recorded
+            ):
+                events.append(SlaEvent(tid, _WARNING, metric._value_, t0, warn, _REASONS[_WARNING, metric]))
+        if stop is not None:
+            continue  # a met clock neither escalates nor lies ahead
+        if deadline is not None:
+            if deadline <= now:
+                state = BREACHED
+            elif ahead is None or deadline < ahead:
+                ahead = deadline
+            if breach is None or deadline < breach[0]:
+                breach = (deadline, metric)
+        if warn is not None:
+            if warn > now:
+                ahead = warn if ahead is None or warn < ahead else ahead
+            elif state is OK:
+                state = AT_RISK
+        at_risk = deadline if warn is None else warn
+        if at_risk is not None and (risk is None or at_risk < risk[0]):
+            risk = (at_risk, metric)
+    if risk is None and breach is None and not major:
+        return TicketPlan(events, ahead, state)  # nothing running can escalate
+    due_now: list[LevelDue] = []
+    for due in level_dues(escalation, policy.calendar, floor, risk, breach, created if major else None):
+        if due[2] <= now:
+            due_now.append(due)
+        elif ahead is None or due[2] < ahead:
+            ahead = due[2]
+    if recorded is not None:
+        due_now.sort(key=_rank)
+        for level, _rank_of, at, reason in due_now:
+            if (tid, _ESCALATION, level, created) not in recorded:
+                events.append(SlaEvent(tid, _ESCALATION, level._value_, created, at, reason))
+    return TicketPlan(events, ahead, state)
+
+
+def _rank(due: LevelDue) -> int:
+    return due[1]
+
+
+def next_due(
+    ticket: SweepTicket, now: datetime, escalation: EscalationPolicy | None = None
+) -> datetime | None:
+    """The first instant after `now` at which a sweep would find a new event for this ticket, if the
+    ticket does not change (None: nothing ahead, e.g. every clock met or paused).
+
+    Store it with the ticket (a `due_at` column) and recompute it on every change of the ticket: a pass
+    then only needs the tickets whose `due_at` has come, instead of all open tickets."""
+    policy = escalation or EscalationPolicy()
+    ahead = plan_facts(facts_of(ticket, policy), to_us(now, "now"), policy, None).next_us
+    return None if ahead is None else from_us(ahead)
 
 
 def sweep(
@@ -193,4 +206,4 @@ def sweep(
 ) -> list[SlaEvent]:
     """The events due at `now` whose keys are not in `recorded`, in ticket order."""
     policy, now_us = escalation or EscalationPolicy(), to_us(now, "now")
-    return [e for t in tickets for e in sweep_ticket(t, now_us, policy, recorded)]
+    return [e for t in tickets for e in plan_facts(facts_of(t, policy), now_us, policy, recorded).events]

@@ -17,16 +17,8 @@ from kefu.tickets.escalation import EscalationLevel, EscalationPolicy
 from kefu.tickets.lifecycle import SLA_PAUSED
 from kefu.tickets.models import Ticket
 from kefu.tickets.policies import SlaSetup
-from kefu.tickets.sla import (
-    ClockRow,
-    PolicyBook,
-    SlaPolicy,
-    StatusInterval,
-    TicketTimes,
-    clock_rows,
-    sla_clocks,
-)
-from kefu.tickets.sweep import SweepTicket, next_due
+from kefu.tickets.sla import Pause, PolicyBook, SlaPolicy, StatusInterval, TicketTimes, pauses_of, sla_clocks
+from kefu.tickets.sweep import SweepTicket, facts_of, plan_facts
 
 GLOSSARY_ORDER = tuple(EscalationLevel)
 
@@ -82,6 +74,13 @@ def pauses_us(pauses: Sequence[Sequence[Any]]) -> tuple[tuple[int, int | None], 
     return tuple(out)
 
 
+def stored_pauses(stored: Sequence[Sequence[Any]]) -> tuple[Pause, ...]:
+    """The stored paused periods as sorted, disjoint µs pairs, read the long way (through a status
+    history) only when they are not kept as `moved_pauses` keeps them."""
+    fast = pauses_us(stored)
+    return fast if fast is not None else tuple(pauses_of(intervals(stored)))
+
+
 def sweep_ticket_of(ticket: Ticket | Row[Any], setup: SlaSetup) -> SweepTicket:
     stored = ticket.sla_pauses or ()
     fast = pauses_us(stored)
@@ -99,29 +98,16 @@ def sweep_ticket_of(ticket: Ticket | Row[Any], setup: SlaSetup) -> SweepTicket:
     return SweepTicket(times, policy_for(ticket, setup.book), level, major)
 
 
-def risk_state_of_rows(rows: Sequence[ClockRow], now: datetime) -> str:
-    """`breached` when a running clock is past its deadline, `at_risk` past its warning, else `ok`."""
-    now_us, state = to_us(now, "now"), "ok"
-    for row in rows:
-        stop, deadline, warn = row[4:7]
-        if stop is not None:
-            continue
-        if deadline is not None and deadline <= now_us:
-            return "breached"
-        if warn is not None and warn <= now_us:
-            state = "at_risk"
-    return state
-
-
 def refresh_sla(ticket: Ticket, setup: SlaSetup, now: datetime) -> None:
     """Recompute the risk state and `due_at` after a change. A `due_at` that has already come is kept, in
     any status: the sweep has not looked yet, and what was due then must not be skipped — e.g. a breach
     of a ticket solved just after its deadline (the sweep finds nothing if the change made it moot)."""
-    swept = sweep_ticket_of(ticket, setup)
-    ticket.sla_state = risk_state_of_rows(clock_rows(swept.policy, swept.times), now)
+    facts = facts_of(sweep_ticket_of(ticket, setup), setup.escalation)
+    plan = plan_facts(facts, to_us(now, "now"), setup.escalation, None)
+    ticket.sla_state = plan.state
     if ticket.due_at is not None and ticket.due_at <= now:
         return
-    ticket.due_at = next_due(swept, now, setup.escalation)
+    ticket.due_at = None if plan.next_us is None else from_us(plan.next_us)
 
 
 def countdowns(ticket: Ticket, setup: SlaSetup, now: datetime) -> list[dict[str, Any]]:

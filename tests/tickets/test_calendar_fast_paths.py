@@ -1,5 +1,5 @@
-"""The sweep's fast paths answer exactly as the plain ones: a deadline and its warning from one calendar
-lookup, and the cheap check of UTC instants."""
+"""The sweep's fast paths answer exactly as the plain ones: a ticket's deadlines and warnings from one
+calendar lookup, and the cheap check of UTC instants."""
 
 import random
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,14 +20,14 @@ HOUR_US = 3600 * 10**6
         TWENTY_FOUR_SEVEN,
     ],
 )
-def test_add_pair_us_equals_two_add_us(cal):
+def test_add_many_us_equals_one_add_us_each(cal):
     rng = random.Random(7)
     start = datetime(2024, 12, 20, tzinfo=UTC)  # across New Year, Spring Festival and its make-up days
     for _ in range(3000):
         t = to_us(start + timedelta(seconds=rng.uniform(0, 90 * 86400)))
         n = rng.choice([0, 30 * 10**6, 4 * HOUR_US, 40 * HOUR_US, 72 * HOUR_US, 900 * HOUR_US])
         m = rng.choice([0, n // 2, max(n - HOUR_US, 0)])
-        assert cal.add_pair_us(t, n, m) == (cal.add_us(t, n), cal.add_us(t, m))
+        assert cal.add_many_us(t, (n, m, 1)) == [cal.add_us(t, n), cal.add_us(t, m), cal.add_us(t, 1)]
 
 
 def test_to_us_takes_any_aware_instant_and_refuses_naive_ones():
