@@ -116,6 +116,7 @@ _REASONS = {
 }
 _BREACH, _WARNING, _ESCALATION = SlaEventKind.breach, SlaEventKind.warning, SlaEventKind.escalation
 OK, AT_RISK, BREACHED = "ok", "at_risk", "breached"
+DEFAULT_ESCALATION = EscalationPolicy()
 
 
 def plan_facts(
@@ -193,7 +194,7 @@ def next_due(
 
     Store it with the ticket (a `due_at` column) and recompute it on every change of the ticket: a pass
     then only needs the tickets whose `due_at` has come, instead of all open tickets."""
-    policy = escalation or EscalationPolicy()
+    policy = escalation or DEFAULT_ESCALATION
     ahead = plan_facts(facts_of(ticket, policy), to_us(now, "now"), policy, None).next_us
     return None if ahead is None else from_us(ahead)
 
@@ -205,5 +206,5 @@ def sweep(
     escalation: EscalationPolicy | None = None,
 ) -> list[SlaEvent]:
     """The events due at `now` whose keys are not in `recorded`, in ticket order."""
-    policy, now_us = escalation or EscalationPolicy(), to_us(now, "now")
+    policy, now_us = escalation or DEFAULT_ESCALATION, to_us(now, "now")
     return [e for t in tickets for e in plan_facts(facts_of(t, policy), now_us, policy, recorded).events]

@@ -9,12 +9,12 @@ and stores each swept ticket's new `due_at`, risk state and escalation level. No
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from kefu.core.events import Event, send_event_on_commit
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
 from kefu.tickets.automations import listening, run_automation
-from kefu.tickets.calendar import from_us, to_us
+from kefu.tickets.calendar import to_us
 from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.escalations import escalation_notice, history_row
 from kefu.tickets.handoffs import mark_overdue_handoffs
@@ -34,11 +34,11 @@ from kefu.tickets.notify import recipients_of_level, supervisors
 from kefu.tickets.once import insert_once
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.sweep import EventKey, SlaEvent, SlaEventKind, TicketPlan, plan_facts
-from kefu.tickets.sweep_rows import Swept, read_tickets, recorded_keys
+from kefu.tickets.sweep_rows import Swept, instant_writer, instants_insert, read_tickets, recorded_keys
 
 LOCK_KEY = 0x6B65_6675_0002  # "kefu" + 2: the SLA sweeper
 ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
-TICKETS = Ticket.__table__
+TICKETS, RECORDS = Ticket.__table__, SlaRecord.__table__
 
 
 def sweep_pass(session: Session, now: datetime, *, full: bool = False) -> int:
@@ -74,9 +74,9 @@ def _pass(session: Session, now: datetime, full: bool) -> int:
         return 0
     # one computation of each ticket's clocks gives its events, next due instant and risk state
     recorded, now_us, policy = _recorded(session, due), to_us(now, "now"), setup.escalation
-    plans = [plan_facts(s.facts, now_us, policy, recorded) for s in swept]
+    plans = [plan_facts(facts, now_us, policy, recorded) for facts, _, _ in swept]
     new = _record(session, [e for plan in plans for e in plan.events], now)
-    levels = _announce(session, new, {s.facts.ticket_id: s.facts.floor for s in swept}, now, policy)
+    levels = _announce(session, new, {facts.ticket_id: facts.floor for facts, _, _ in swept}, now, policy)
     _store_next(session, swept, plans, levels, now_us, policy)
     _automate(session, new, now)
     return len(new)
@@ -99,26 +99,34 @@ def _recorded(session: Session, due: Any) -> set[EventKey]:
     return recorded_keys(session, due)
 
 
-def _row_of(event: SlaEvent, now: datetime) -> dict[str, Any]:
+def _row_of(event: SlaEvent, db_us: Callable[[int], Any], recorded_at: Any) -> dict[str, Any]:
     return {
         "ticket_id": event.ticket_id, "kind": event.kind.value, "subject": event.subject,
-        "cycle_us": event.cycle_us, "due_at": event.due_at, "recorded_at": now,
+        "cycle_us": event.cycle_us, "due_at": db_us(event.due_us), "recorded_at": recorded_at,
         "reason": event.reason[:120],
     }  # fmt: skip
 
 
 def _record(session: Session, events: Sequence[SlaEvent], now: datetime) -> list[SlaEvent]:
-    """Insert all in one statement; if another sweeper got some first, retry row by row in SAVEPOINTs
+    """Insert all in one Core executemany; if another sweeper got some first, retry row by row in SAVEPOINTs
     and keep only the events this pass recorded."""
     if not events:
         return []
-    rows = [_row_of(e, now) for e in events]
+    writer = instant_writer(session)
+    at = writer.of(to_us(now, "now"))
+    rows = [_row_of(e, writer.of, at) for e in events]
     try:
         with session.begin_nested():
-            session.execute(insert(SlaRecord.__table__), rows)  # Core: no ORM bookkeeping per row
+            session.execute(
+                instants_insert(RECORDS, ("due_at", "recorded_at"), writer), rows
+            )  # Core executemany
         return list(events)
     except IntegrityError:
-        return [e for e, r in zip(events, rows, strict=True) if insert_once(session, SlaRecord(**r))]
+        return [e for e, r in zip(events, rows, strict=True) if insert_once(session, _record_of(e, r, now))]
+
+
+def _record_of(event: SlaEvent, row: dict[str, Any], now: datetime) -> SlaRecord:
+    return SlaRecord(**(row | {"due_at": event.due_at, "recorded_at": now}))
 
 
 # what the announcements say and who hears them, read only for the tickets with new events
@@ -154,7 +162,8 @@ def _announce(
     leads: dict[int, int | None] = {r[0]: r[1] for r in session.execute(select(Team.id, Team.lead_id))}
     bosses = supervisors(session)
     levels: dict[int, str] = {}
-    history = []
+    history, writer = [], instant_writer(session)
+    at = writer.of(to_us(now, "now"))
     for event in events:
         row = rows[event.ticket_id]
         lead = leads.get(row.team_id) if row.team_id is not None else None
@@ -162,7 +171,7 @@ def _announce(
             level = event.subject
             if policy.ranks[level] > floors[row.id]:
                 floors[row.id], levels[row.id] = policy.ranks[level], level
-            history.append(history_row(row.id, level, event.reason, now, None))
+            history.append(history_row(row.id, level, event.reason, now, None) | {"created_at": at})
             recipients = recipients_of_level(level, row.assignee_id, lead, bosses)
             send_event_on_commit(
                 session, escalation_notice(row.id, row.public_id, level, event.reason, recipients)
@@ -181,7 +190,7 @@ def _announce(
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
             send_event_on_commit(session, Event("ticket.progress", notice, ()))
     if history:
-        session.execute(insert(TicketEvent.__table__), history)
+        session.execute(instants_insert(TicketEvent.__table__, ("created_at",), writer), history)
     return levels
 
 
@@ -195,22 +204,22 @@ def _store_next(
 ) -> None:
     """Store each swept ticket's next `due_at`, risk state and level; unchanged rows are not written.
     A ticket escalated by this pass is planned again at its new level."""
-    plain, levelled = [], []
-    for ticket, plan in zip(swept, plans, strict=True):
-        facts, next_us = ticket.facts, plan.next_us
-        level = levels.get(facts.ticket_id)
+    plain, levelled, writer = [], [], instant_writer(session)
+    for (facts, due_us, state), plan in zip(swept, plans, strict=True):
+        level, next_us = levels.get(facts.ticket_id), plan.next_us
         if level is not None:
             next_us = plan_facts(facts._replace(floor=policy.ranks[level]), now_us, policy, None).next_us
-        elif next_us == ticket.due_us and plan.state == ticket.state:
+        elif next_us == due_us and plan.state == state:
             continue
-        change = {"ticket_id": facts.ticket_id, "new_due_at": None if next_us is None else from_us(next_us)}
+        change = {"ticket_id": facts.ticket_id, "new_due_at": None if next_us is None else writer.of(next_us)}
         change["new_sla_state"] = plan.state
         if level is None:
             plain.append(change)
         else:
             levelled.append(change | {"new_escalation_level": level})
     # Core executemany by primary key: the ORM's bulk update would collect each row's parameters first
-    by_id = {key: bindparam(f"new_{key}") for key in ("due_at", "sla_state", "escalation_level")}
+    by_id = {key: bindparam(f"new_{key}") for key in ("sla_state", "escalation_level")}
+    by_id["due_at"] = bindparam("new_due_at", type_=writer.type)
     where = TICKETS.c.id == bindparam("ticket_id")
     if plain:
         values = {"due_at": by_id["due_at"], "sla_state": by_id["sla_state"]}
