@@ -9,13 +9,12 @@ datetime per value, no type processing per column.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, String, Table, bindparam, insert, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Executable, String, select, type_coerce
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeEngine
 
 from kefu.core.db import UtcDateTime
 from kefu.tickets.calendar import from_us, to_us
@@ -95,33 +94,32 @@ def recorded_keys(session: Session, where: ColumnElement[bool]) -> set[EventKey]
     return set(map(tuple, session.execute(query).all()))
 
 
-class InstantWriter(NamedTuple):
-    """How a pass binds instants: `of(µs)` gives the value, `type` the bind type (see `instant_writer`)."""
+class DriverValues:
+    """Values as the driver takes them for this session's database, converted by SQLAlchemy's own bind
+    processors (obtained once, not looked up per row): instants from µs for `UtcDateTime` columns, JSON."""
 
-    of: Callable[[int], str | datetime]
-    type: TypeEngine[Any]
+    def __init__(self, session: Session) -> None:
+        dialect = session.get_bind().dialect
+        self._instant = UtcDateTime().dialect_impl(dialect).bind_processor(dialect) or _same
+        self._json = JSON().dialect_impl(dialect).bind_processor(dialect) or _same
 
+    def instant(self, us: int) -> Any:
+        return self._instant(from_us(us))
 
-def instant_writer(session: Session) -> InstantWriter:
-    """µs → what the driver stores in a `UtcDateTime` column: a catch-up pass writes hundreds of
-    thousands of instants, and SQLAlchemy's processing of each on SQLite (to UTC, then to text) cost more
-    than the insert. SQLite: naive UTC text in SQLAlchemy's own format (so that text comparisons keep
-    ordering instants), bound as is; others: aware datetimes through the column's own type."""
-    if session.get_bind().dialect.name == "sqlite":
-        return InstantWriter(_sqlite_text, String())
-    return InstantWriter(from_us, UtcDateTime())
-
-
-def _sqlite_text(us: int) -> str:
-    return (NAIVE_EPOCH + timedelta(microseconds=us)).isoformat(" ", "microseconds")
+    def json(self, value: Any) -> Any:
+        return self._json(value)
 
 
-def instants_insert(table: Table, instants: Iterable[str], writer: InstantWriter) -> Insert:
-    """An INSERT of every column of `table` but its key, the `instants` bound as `writer` gives them."""
-    names = set(instants)
-    values = {
-        c.name: bindparam(c.name, type_=writer.type if c.name in names else c.type)
-        for c in table.c
-        if not c.primary_key
-    }
-    return insert(table).values(values)
+def _same(value: Any) -> Any:
+    return value
+
+
+def executemany(session: Session, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
+    """Run a Core statement, compiled once, through the driver's executemany with `rows` as they are
+    (driver values: see `DriverValues`): SQLAlchemy's processing of each row's parameters cost more than
+    the writes themselves in a catch-up pass, which writes some half a million rows."""
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    names = compiled.positiontup
+    params: Sequence[Any] = [tuple([row[n] for n in names]) for row in rows] if names else rows
+    connection.exec_driver_sql(compiled.string, params)  # type: ignore[arg-type]

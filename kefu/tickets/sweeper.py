@@ -9,12 +9,12 @@ and stores each swept ticket's new `due_at`, risk state and escalation level. No
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Insert, Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from kefu.tickets.notify import recipients_of_level, supervisors
 from kefu.tickets.once import insert_once
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.sweep import EventKey, SlaEvent, SlaEventKind, TicketPlan, plan_facts
-from kefu.tickets.sweep_rows import Swept, instant_writer, instants_insert, read_tickets, recorded_keys
+from kefu.tickets.sweep_rows import DriverValues, Swept, executemany, read_tickets, recorded_keys
 
 LOCK_KEY = 0x6B65_6675_0002  # "kefu" + 2: the SLA sweeper
 ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
@@ -99,27 +99,33 @@ def _recorded(session: Session, due: Any) -> set[EventKey]:
     return recorded_keys(session, due)
 
 
-def _row_of(event: SlaEvent, db_us: Callable[[int], Any], recorded_at: Any) -> dict[str, Any]:
+def _row_of(event: SlaEvent, values: DriverValues, recorded_at: Any) -> dict[str, Any]:
     return {
         "ticket_id": event.ticket_id, "kind": event.kind.value, "subject": event.subject,
-        "cycle_us": event.cycle_us, "due_at": db_us(event.due_us), "recorded_at": recorded_at,
+        "cycle_us": event.cycle_us, "due_at": values.instant(event.due_us), "recorded_at": recorded_at,
         "reason": event.reason[:120],
     }  # fmt: skip
 
 
+def _insert(table: Table, *names: str) -> Insert:
+    return insert(table).values({name: bindparam(name) for name in names})
+
+
+RECORD = _insert(RECORDS, "ticket_id", "kind", "subject", "cycle_us", "due_at", "recorded_at", "reason")
+HISTORY = _insert(TicketEvent.__table__, "ticket_id", "actor_id", "kind", "data", "created_at")
+
+
 def _record(session: Session, events: Sequence[SlaEvent], now: datetime) -> list[SlaEvent]:
-    """Insert all in one Core executemany; if another sweeper got some first, retry row by row in SAVEPOINTs
+    """Insert all in one executemany; if another sweeper got some first, retry row by row in SAVEPOINTs
     and keep only the events this pass recorded."""
     if not events:
         return []
-    writer = instant_writer(session)
-    at = writer.of(to_us(now, "now"))
-    rows = [_row_of(e, writer.of, at) for e in events]
+    values = DriverValues(session)
+    at = values.instant(to_us(now, "now"))
+    rows = [_row_of(e, values, at) for e in events]
     try:
         with session.begin_nested():
-            session.execute(
-                instants_insert(RECORDS, ("due_at", "recorded_at"), writer), rows
-            )  # Core executemany
+            executemany(session, RECORD, rows)
         return list(events)
     except IntegrityError:
         return [e for e, r in zip(events, rows, strict=True) if insert_once(session, _record_of(e, r, now))]
@@ -162,8 +168,9 @@ def _announce(
     leads: dict[int, int | None] = {r[0]: r[1] for r in session.execute(select(Team.id, Team.lead_id))}
     bosses = supervisors(session)
     levels: dict[int, str] = {}
-    history, writer = [], instant_writer(session)
-    at = writer.of(to_us(now, "now"))
+    history, values = [], DriverValues(session)
+    at, data = values.instant(to_us(now, "now")), {}  # the same few levels and reasons over and over
+
     for event in events:
         row = rows[event.ticket_id]
         lead = leads.get(row.team_id) if row.team_id is not None else None
@@ -171,7 +178,11 @@ def _announce(
             level = event.subject
             if policy.ranks[level] > floors[row.id]:
                 floors[row.id], levels[row.id] = policy.ranks[level], level
-            history.append(history_row(row.id, level, event.reason, now, None) | {"created_at": at})
+            entry = history_row(row.id, level, event.reason, now, None)
+            known = data.get((level, event.reason))
+            if known is None:
+                known = data[level, event.reason] = values.json(entry["data"])
+            history.append(entry | {"data": known, "created_at": at})
             recipients = recipients_of_level(level, row.assignee_id, lead, bosses)
             send_event_on_commit(
                 session, escalation_notice(row.id, row.public_id, level, event.reason, recipients)
@@ -190,7 +201,7 @@ def _announce(
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
             send_event_on_commit(session, Event("ticket.progress", notice, ()))
     if history:
-        session.execute(instants_insert(TicketEvent.__table__, ("created_at",), writer), history)
+        executemany(session, HISTORY, history)
     return levels
 
 
@@ -204,28 +215,32 @@ def _store_next(
 ) -> None:
     """Store each swept ticket's next `due_at`, risk state and level; unchanged rows are not written.
     A ticket escalated by this pass is planned again at its new level."""
-    plain, levelled, writer = [], [], instant_writer(session)
+    plain, levelled, values = [], [], DriverValues(session)
     for (facts, due_us, state), plan in zip(swept, plans, strict=True):
         level, next_us = levels.get(facts.ticket_id), plan.next_us
         if level is not None:
             next_us = plan_facts(facts._replace(floor=policy.ranks[level]), now_us, policy, None).next_us
         elif next_us == due_us and plan.state == state:
             continue
-        change = {"ticket_id": facts.ticket_id, "new_due_at": None if next_us is None else writer.of(next_us)}
+        change = {
+            "ticket_id": facts.ticket_id,
+            "new_due_at": None if next_us is None else values.instant(next_us),
+        }
         change["new_sla_state"] = plan.state
         if level is None:
             plain.append(change)
         else:
             levelled.append(change | {"new_escalation_level": level})
-    # Core executemany by primary key: the ORM's bulk update would collect each row's parameters first
-    by_id = {key: bindparam(f"new_{key}") for key in ("sla_state", "escalation_level")}
-    by_id["due_at"] = bindparam("new_due_at", type_=writer.type)
-    where = TICKETS.c.id == bindparam("ticket_id")
     if plain:
-        values = {"due_at": by_id["due_at"], "sla_state": by_id["sla_state"]}
-        session.execute(update(TICKETS).where(where).values(values), plain)
+        executemany(session, STORE_NEXT, plain)
     if levelled:
-        session.execute(update(TICKETS).where(where).values(by_id), levelled)
+        executemany(session, STORE_NEXT_LEVEL, levelled)
+
+
+# by primary key, one executemany each: the ORM's bulk update would collect each row's parameters first
+_BY_ID = update(TICKETS).where(TICKETS.c.id == bindparam("ticket_id"))
+STORE_NEXT = _BY_ID.values(due_at=bindparam("new_due_at"), sla_state=bindparam("new_sla_state"))
+STORE_NEXT_LEVEL = STORE_NEXT.values(escalation_level=bindparam("new_escalation_level"))
 
 
 def sweep_step(runtime: Runtime) -> int:
