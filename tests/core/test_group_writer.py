@@ -1,5 +1,6 @@
-"""Group commit (kefu.core.writer): concurrent units of work share a transaction on SQLite, each in its own
-SAVEPOINT; a failing one is undone alone; nobody is answered before the COMMIT that holds their work."""
+"""Group commit (kefu.core.writer): concurrent units of work share a transaction on SQLite, with no
+SAVEPOINT while none fails; a failing one is undone alone (the others run again, each in a SAVEPOINT);
+nobody is answered before the COMMIT that holds their work."""
 
 from __future__ import annotations
 
@@ -63,6 +64,40 @@ def test_a_failing_job_is_undone_alone_and_its_caller_gets_the_error(runtime: Ru
     assert isinstance(results[1], InvalidInput) and results[1].field == "name"
     assert _names(runtime) == ["a", "b"]
     assert sorted(e.payload["name"] for e in published) == ["a", "b"]  # the undone job's event is dropped
+
+
+def _savepoints_during(runtime: Runtime, jobs: list) -> tuple[list, int]:
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        results = asyncio.run(_run_all(runtime, jobs))
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    return results, sum(s.startswith("SAVEPOINT") for s in statements)
+
+
+def test_a_batch_where_nothing_fails_takes_no_savepoint(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("batches are SQLite's; elsewhere each job has its own transaction")
+    results, savepoints = _savepoints_during(runtime, [_add(f"s{i}") for i in range(10)])
+    assert all(isinstance(r, int) for r in results)
+    assert savepoints == 0
+    assert _names(runtime) == [f"s{i}" for i in range(10)]
+
+
+def test_after_a_failure_the_others_run_again_each_in_a_savepoint(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("batches are SQLite's; elsewhere each job has its own transaction")
+    jobs = [_add("p"), _add("q"), _add("refused", fail=True), _add("r")]
+    results, savepoints = _savepoints_during(runtime, jobs)
+    assert isinstance(results[2], InvalidInput)
+    assert [isinstance(r, int) for r in results] == [True, True, False, True]
+    assert _names(runtime) == ["p", "q", "r"]  # p and q ran twice, stored once
+    assert savepoints <= 3 + 1  # the three others (and at most one job queued after them)
 
 
 def test_a_failed_commit_fails_every_job_of_the_batch_and_keeps_nothing(runtime: Runtime) -> None:
