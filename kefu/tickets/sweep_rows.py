@@ -119,9 +119,14 @@ class DriverValues:
         dialect = session.get_bind().dialect
         self._instant = UtcDateTime().dialect_impl(dialect).bind_processor(dialect) or _same
         self._json = JSON().dialect_impl(dialect).bind_processor(dialect) or _same
+        self._instants: dict[int, Any] = {}
 
     def instant(self, us: int) -> Any:
-        return self._instant(from_us(us))
+        # memoised: an escalation falls due at the instant of the warning or breach that caused it
+        value = self._instants.get(us)
+        if value is None:
+            value = self._instants[us] = self._instant(from_us(us))
+        return value
 
     def json(self, value: Any) -> Any:
         return self._json(value)

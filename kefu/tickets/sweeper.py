@@ -158,10 +158,12 @@ def _announce(
     now: datetime,
     policy: EscalationPolicy,
 ) -> dict[int, str]:
-    """Events for the console (owner and team lead, or the escalation level's people), progress notices
-    for the customer, escalations kept in the history; returns each escalated ticket's new level (`floors`:
-    each ticket's current rank in the chain, raised as it goes). The recipients are read once per pass,
-    not per event."""
+    """Tell who must hear, keep escalations in the history; returns each escalated ticket's new level
+    (`floors`: each ticket's current rank in the chain, raised as it goes). An escalation is one event per
+    ticket (`ticket.escalated` to the level's people, e.g. for an e-mail listener), as is a customer's
+    progress notice; warnings and breaches only make the owners' and leads' consoles refresh, so they go
+    as one event per kind and recipients, listing the tickets (a pass after downtime finds tens of
+    thousands). The recipients are read once per pass, not per event."""
     if not events:
         return {}
     rows = _announced(session, {e.ticket_id for e in events})
@@ -170,36 +172,30 @@ def _announce(
     levels: dict[int, str] = {}
     history, values = [], DriverValues(session)
     at, data = values.instant(to_us(now, "now")), {}  # the same few levels and reasons over and over
-
+    summaries: dict[tuple[str, tuple[int, ...]], list[int]] = {}
     for event in events:
         row = rows[event.ticket_id]
         lead = leads.get(row.team_id) if row.team_id is not None else None
         if event.kind is SlaEventKind.escalation:
-            level = event.subject
+            level, reason = event.subject, event.reason
             if policy.ranks[level] > floors[row.id]:
                 floors[row.id], levels[row.id] = policy.ranks[level], level
-            entry = history_row(row.id, level, event.reason, now, None)
-            known = data.get((level, event.reason))
+            entry = history_row(row.id, level, reason, now, None)
+            known = data.get((level, reason))
             if known is None:
-                known = data[level, event.reason] = values.json(entry["data"])
+                known = data[level, reason] = values.json(entry["data"])
             history.append(entry | {"data": known, "created_at": at})
             recipients = recipients_of_level(level, row.assignee_id, lead, bosses)
-            send_event_on_commit(
-                session, escalation_notice(row.id, row.public_id, level, event.reason, recipients)
-            )
+            send_event_on_commit(session, escalation_notice(row.id, row.public_id, level, reason, recipients))
             continue
         recipients = tuple(sorted({i for i in (row.assignee_id, lead) if i is not None}))
-        payload = {
-            "ticket": row.id,
-            "public_id": row.public_id,
-            "metric": event.subject,
-            "due_at": event.due_at.isoformat(),
-        }
-        send_event_on_commit(session, Event(f"ticket.sla_{event.kind.value}", payload, recipients))
+        summaries.setdefault((f"ticket.sla_{event.kind.value}", recipients), []).append(row.id)
         if event.kind is SlaEventKind.warning and event.subject == "resolution":
             notice = {"ticket": row.id, "public_id": row.public_id, "customer": row.customer_id,
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
             send_event_on_commit(session, Event("ticket.progress", notice, ()))
+    for (kind, recipients), tickets in summaries.items():
+        send_event_on_commit(session, Event(kind, {"tickets": tickets}, recipients))
     if history:
         executemany(session, HISTORY, history)
     return levels
