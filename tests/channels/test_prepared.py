@@ -50,7 +50,7 @@ def test_in_list_queries_find_every_listed_row(runtime: Runtime) -> None:
     with runtime.sessions() as session:
         for wanted in (ids[:1], ids[:3], ids):
             size, params = in_values("id", wanted)
-            found = _IDS.execute(session.connection(), params, size=size).all()
+            found = _IDS.execute(session.connection(), params, size=size)
             assert sorted(row[0] for row in found) == sorted(wanted)
 
 
