@@ -12,6 +12,12 @@ failed job's caller gets its error, and the other jobs run again, this time each
 Every caller is answered only after the COMMIT that holds its work (durability as before); if the
 COMMIT itself fails, every job of the batch gets that error and nothing of it is kept.
 
+Several server processes on one SQLite file (`kefu serve --workers 2`) take turns at the write lock. Left
+to SQLite, the one that finds it taken sleeps in its busy handler and polls (sleeps of up to 100 ms, far
+longer than a batch holds the lock). So each batch first takes an exclusive `flock` on a file next to the
+database, and only then BEGINs: the waiting process sleeps in the kernel and wakes the moment the other
+one's batch has committed.
+
 Nothing here belongs to a thread: the batch's session is opened, used and closed inside the one thread
 call that runs it; the queue lives on the event loop that awaits it. On other databases (PostgreSQL,
 many writers) each job simply runs in its own transaction in a worker thread, concurrently.
@@ -24,9 +30,11 @@ setup, the automation rules) are read once per batch.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -55,6 +63,9 @@ class GroupWriter:
         bind = factory.kw.get("bind")
         dialect = getattr(bind, "dialect", None)
         self._batch = (getattr(dialect, "name", "") == "sqlite") if batch is None else batch
+        database = getattr(getattr(bind, "url", None), "database", None)
+        on_file = self._batch and database not in (None, "", ":memory:")
+        self._lock_path = f"{database}.writer-lock" if on_file else None
         # One queue per event loop (uvicorn has one per process; each test client has its own).
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
             weakref.WeakKeyDictionary()
@@ -98,12 +109,13 @@ class GroupWriter:
             queue.draining = False
 
     def _run_batch(self, jobs: list[Job]) -> list[tuple[bool, Any]]:
-        try:
-            outcomes = self._run_together(jobs)
-        except _JobFailed as failed:  # rolled back: the others again, each in a SAVEPOINT of its own
-            rest = jobs[: failed.index] + jobs[failed.index + 1 :]
-            outcomes = self._run_in_savepoints(rest) if rest else []
-            outcomes.insert(failed.index, (False, failed.error))
+        with _turn(self._lock_path):
+            try:
+                outcomes = self._run_together(jobs)
+            except _JobFailed as failed:  # rolled back: the others again, each in a SAVEPOINT of its own
+                rest = jobs[: failed.index] + jobs[failed.index + 1 :]
+                outcomes = self._run_in_savepoints(rest) if rest else []
+                outcomes.insert(failed.index, (False, failed.error))
         self.batches += 1
         self.jobs += len(jobs)
         return outcomes
@@ -131,6 +143,18 @@ class GroupWriter:
                     except Exception as exc:  # noqa: BLE001 - this job's error, for its caller only
                         outcomes.append((False, exc))
         return outcomes
+
+
+@contextmanager
+def _turn(lock_path: str | None) -> Iterator[None]:
+    """This process's turn at the database among the server processes (see the module docstring); the
+    lock goes with the file's closing, also if the process dies."""
+    if lock_path is None:
+        yield
+        return
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # blocks this worker thread only (the GIL is released)
+        yield
 
 
 class _JobFailed(Exception):

@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from kefu.tickets.models import FollowUp, Handoff, Ticket
+    from kefu.tickets.policies import SlaSetup
 
+# Creation alone in a router the app matches first (kefu.web.app.include_api).
+create_router = APIRouter(prefix="/tickets", tags=["tickets"])
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 # /tickets/automation/… and /tickets/fields/… first, before /tickets/{ticket_id} could take them
 router.include_router(automation_api.router)
@@ -224,13 +227,17 @@ class PublicStatusOut(BaseModel):
 
 
 def _out(ticket: Ticket, session: SessionDep | None = None) -> TicketOut:
+    return _out_with(ticket, None if session is None else sla_setup(session))
+
+
+def _out_with(ticket: Ticket, setup: SlaSetup | None) -> TicketOut:
     out = TicketOut.model_validate(ticket, from_attributes=True)
-    if session is not None:
-        out.sla = [ClockOut(**c) for c in countdowns(ticket, sla_setup(session), clock.now())]
+    if setup is not None:
+        out.sla = [ClockOut(**c) for c in countdowns(ticket, setup, clock.now())]
     return out
 
 
-@router.post("", status_code=201, response_model=TicketOut)
+@create_router.post("", status_code=201, response_model=TicketOut)
 async def create_ticket(body: TicketIn, runtime: RuntimeDep, actor: CurrentActor) -> Response:
     """The ticket is created in a transaction shared with concurrent creations (kefu.core.writer: one
     SAVEPOINT each, one COMMIT); the answer is sent once that COMMIT is done."""
@@ -240,11 +247,15 @@ async def create_ticket(body: TicketIn, runtime: RuntimeDep, actor: CurrentActor
     if fields["team_id"] is None and fields["assignee_id"] is None and actor.role == "team_lead":
         fields["team_id"] = actor.team_id  # a team lead's unassigned ticket stays in the team's scope
 
-    def create(session: Session) -> bytes:
+    def create(session: Session) -> tuple[Ticket, SlaSetup]:
         ticket = actions.do_create_ticket(session, fields=fields, actor_id=actor.user_id, now=clock.now())
-        return _out(ticket, session).model_dump_json().encode()
+        return ticket, sla_setup(session)
 
-    return Response(await runtime.writer.run(create), status_code=201, media_type="application/json")
+    # The answer is built after the COMMIT, outside the transaction (with several server processes,
+    # the others wait for the database meanwhile); the ticket's loaded values outlive its session.
+    ticket, setup = await runtime.writer.run(create)
+    body = _out_with(ticket, setup).model_dump_json()
+    return Response(body, status_code=201, media_type="application/json")
 
 
 @router.get("")

@@ -5,6 +5,7 @@ nobody is answered before the COMMIT that holds their work."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from datetime import UTC, datetime
 
 import pytest
@@ -98,6 +99,24 @@ def test_after_a_failure_the_others_run_again_each_in_a_savepoint(runtime: Runti
     assert [isinstance(r, int) for r in results] == [True, True, False, True]
     assert _names(runtime) == ["p", "q", "r"]  # p and q ran twice, stored once
     assert savepoints <= 3 + 1  # the three others (and at most one job queued after them)
+
+
+def test_a_batch_waits_its_turn_while_another_server_process_writes(runtime: Runtime) -> None:
+    """Another process's batch holds the lock file next to the database: this one waits (asleep, not
+    polling) and runs the moment that lock goes."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("batches are SQLite's; elsewhere each job has its own transaction")
+
+    async def scenario() -> None:
+        with open(f"{runtime.engine.url.database}.writer-lock", "a") as other_process:
+            fcntl.flock(other_process, fcntl.LOCK_EX)
+            waiting = asyncio.ensure_future(runtime.writer.run(_add("after")))
+            await asyncio.sleep(0.3)
+            assert not waiting.done() and _names(runtime) == []
+        assert isinstance(await asyncio.wait_for(waiting, 10), int)
+
+    asyncio.run(scenario())
+    assert _names(runtime) == ["after"]
 
 
 def test_a_failed_commit_fails_every_job_of_the_batch_and_keeps_nothing(runtime: Runtime) -> None:
