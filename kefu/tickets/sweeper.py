@@ -12,9 +12,10 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
-from sqlalchemy import Insert, Row, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,7 @@ from kefu.tickets.notify import recipients_of_level, supervisors
 from kefu.tickets.once import insert_once
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.sweep import EventKey, SlaEvent, SlaEventKind, TicketPlan, plan_facts
-from kefu.tickets.sweep_rows import DriverValues, Swept, executemany, read_tickets, recorded_keys
+from kefu.tickets.sweep_rows import DriverValues, Swept, driver_rows, executemany, read_tickets, recorded_keys
 
 LOCK_KEY = 0x6B65_6675_0002  # "kefu" + 2: the SLA sweeper
 ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
@@ -101,7 +102,7 @@ def _recorded(session: Session, due: Any) -> set[EventKey]:
 
 def _row_of(event: SlaEvent, values: DriverValues, recorded_at: Any) -> dict[str, Any]:
     return {
-        "ticket_id": event.ticket_id, "kind": event.kind.value, "subject": event.subject,
+        "ticket_id": event.ticket_id, "kind": event.kind._value_, "subject": event.subject,
         "cycle_us": event.cycle_us, "due_at": values.instant(event.due_us), "recorded_at": recorded_at,
         "reason": event.reason[:120],
     }  # fmt: skip
@@ -135,19 +136,31 @@ def _record_of(event: SlaEvent, row: dict[str, Any], now: datetime) -> SlaRecord
     return SlaRecord(**(row | {"due_at": event.due_at, "recorded_at": now}))
 
 
-# what the announcements say and who hears them, read only for the tickets with new events
-ANNOUNCED = (
-    TICKETS.c.id, TICKETS.c.public_id, TICKETS.c.assignee_id, TICKETS.c.team_id, TICKETS.c.customer_id,
-    TICKETS.c.channel, TICKETS.c.status,
-)  # fmt: skip
+SUMMARY = {kind: f"ticket.sla_{kind.value}" for kind in SlaEventKind}
+
+
+class Announced(NamedTuple):
+    """What the announcements of a ticket say and who hears them, read only for tickets with new events."""
+
+    id: int
+    public_id: str
+    assignee_id: int | None
+    team_id: int | None
+    customer_id: int
+    channel: str
+    status: str
+
+
+ANNOUNCED = select(*(TICKETS.c[name] for name in Announced._fields))
 CHUNK = 500  # ids per IN list: well inside every database's limit on bound parameters
+_announced_of = partial(tuple.__new__, Announced)  # from the driver's tuples, without a Python __new__
 
 
-def _announced(session: Session, ids: set[int]) -> dict[int, Row[Any]]:
+def _announced(session: Session, ids: set[int]) -> dict[int, Announced]:
     ordered, rows = sorted(ids), {}
     for i in range(0, len(ordered), CHUNK):
-        query = select(*ANNOUNCED).where(TICKETS.c.id.in_(ordered[i : i + CHUNK]))
-        rows.update((row.id, row) for row in session.execute(query))
+        query = ANNOUNCED.where(TICKETS.c.id.in_(ordered[i : i + CHUNK]))
+        rows.update((row[0], _announced_of(row)) for row in driver_rows(session, query))
     return rows
 
 
@@ -189,7 +202,7 @@ def _announce(
             send_event_on_commit(session, escalation_notice(row.id, row.public_id, level, reason, recipients))
             continue
         recipients = tuple(sorted({i for i in (row.assignee_id, lead) if i is not None}))
-        summaries.setdefault((f"ticket.sla_{event.kind.value}", recipients), []).append(row.id)
+        summaries.setdefault((SUMMARY[event.kind], recipients), []).append(row.id)
         if event.kind is SlaEventKind.warning and event.subject == "resolution":
             notice = {"ticket": row.id, "public_id": row.public_id, "customer": row.customer_id,
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip
