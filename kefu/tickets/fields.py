@@ -17,19 +17,19 @@ from kefu.tickets.models import TicketFieldSchema
 SCHEMAS_KEY = "kefu.ticket_field_schemas"
 
 
+_SCHEMAS = select(TicketFieldSchema.__table__.c.ticket_type, TicketFieldSchema.__table__.c.fields)
+
+
 def schema_for(session: Session, ticket_type: str) -> list[FieldDef] | None:
-    """The type's schema (None: none stored, any flat values go), read once per transaction (several ticket
-    creations share one under group commit); a schema edit in the session forgets it."""
+    """The type's schema (None: none stored, any flat values go). Every type's schema is read in one
+    query once per transaction (several ticket creations share one under group commit), through Core:
+    no autoflush of what the creations before left pending. A schema edit in the session forgets them."""
     transaction = session.get_transaction()
     held = session.info.get(SCHEMAS_KEY)
     if held is None or held[0] is not transaction:  # read again in each transaction: edits are seen
-        held = session.info[SCHEMAS_KEY] = (transaction, {})
-    memo: dict[str, list[FieldDef] | None] = held[1]
-    if ticket_type not in memo:
-        query = select(TicketFieldSchema.fields).where(TicketFieldSchema.ticket_type == ticket_type)
-        raw = session.scalar(query)
-        memo[ticket_type] = None if raw is None else parse_schema(raw)
-    return memo[ticket_type]
+        rows = session.connection().execute(_SCHEMAS).all()
+        held = session.info[SCHEMAS_KEY] = (transaction, {t: parse_schema(raw) for t, raw in rows})
+    return held[1].get(ticket_type)
 
 
 def checked_custom_fields(session: Session, ticket_type: str, values: Mapping[str, Any]) -> dict[str, Any]:
