@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -41,6 +43,7 @@ MAX_BATCH = 500
 COMMIT_WINDOW = 0.003
 Item = tuple[Inbound, int | None]
 Outcome = Appended | Exception
+Done = Callable[[Outcome], None]
 
 
 class IntakeWriter:
@@ -52,7 +55,7 @@ class IntakeWriter:
         self._sessions = sessions
         self._rules = rules
         # A plain list and one wake-up future: cheaper per message than an asyncio.Queue.
-        self._pending: list[tuple[Inbound, int | None, asyncio.Future[Appended]]] = []
+        self._pending: list[tuple[Inbound, int | None, Done]] = []
         self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         if inline is None:
@@ -68,17 +71,18 @@ class IntakeWriter:
 
     async def submit(self, inbound: Inbound, conversation_id: int | None = None) -> Appended:
         """`conversation_id`: where this sender's last message went, if known (enables the fast path)."""
-        return await self.enqueue(inbound, conversation_id)
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        self.enqueue(inbound, conversation_id, partial(_resolve, future))
+        return await future
 
-    def enqueue(self, inbound: Inbound, conversation_id: int | None = None) -> asyncio.Future[Appended]:
-        """The same without a coroutine per message: the future resolves when the batch has committed."""
+    def enqueue(self, inbound: Inbound, conversation_id: int | None, done: Done) -> None:
+        """The same without a coroutine or a future per message: `done(outcome)` is called on the loop once
+        the batch has committed (or failed), with the stored message or the exception saying why not."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="kefu-intake-writer")
-        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        self._pending.append((inbound, conversation_id, future))
+        self._pending.append((inbound, conversation_id, done))
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
-        return future
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -90,10 +94,10 @@ class IntakeWriter:
             await asyncio.sleep(COMMIT_WINDOW if self.inline and len(self._pending) < MAX_BATCH else 0)
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             items = [(inbound, conversation_id) for inbound, conversation_id, _ in batch]
-            futures = [future for _, _, future in batch]
+            callbacks = [done for _, _, done in batch]
             if not self.inline:
                 outcomes = await self._attempt(asyncio.to_thread(self._write, items), len(items))
-                _settle(futures, outcomes)
+                _settle(callbacks, outcomes)
                 continue
             try:
                 fast = self._write_fast(items)
@@ -102,11 +106,11 @@ class IntakeWriter:
                 fast = [exc] * len(batch)
             decided = [index for index, outcome in enumerate(fast) if outcome is not None]
             slow = [index for index, outcome in enumerate(fast) if outcome is None]
-            _settle([futures[i] for i in decided], [cast(Outcome, fast[i]) for i in decided])
+            _settle([callbacks[i] for i in decided], [cast(Outcome, fast[i]) for i in decided])
             if slow:
                 first_contacts = [items[i][0] for i in slow]
                 outcomes = await self._attempt(asyncio.to_thread(self._write_slow, first_contacts), len(slow))
-                _settle([futures[i] for i in slow], outcomes)
+                _settle([callbacks[i] for i in slow], outcomes)
 
     async def _attempt(self, work: object, size: int) -> list[Outcome]:
         try:
@@ -178,11 +182,18 @@ def _invalid(inbound: Inbound) -> Outcome | None:
     return None
 
 
-def _settle(futures: list[asyncio.Future[Appended]], outcomes: list[Outcome]) -> None:
-    for future, outcome in zip(futures, outcomes, strict=True):
-        if future.done():
-            continue
-        if isinstance(outcome, Exception):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
+def _settle(callbacks: list[Done], outcomes: list[Outcome]) -> None:
+    for done, outcome in zip(callbacks, outcomes, strict=True):
+        try:
+            done(outcome)
+        except Exception:  # noqa: BLE001 - one sender's failing callback must not keep the others waiting
+            log.exception("intake callback failed")
+
+
+def _resolve(future: asyncio.Future[Appended], outcome: Outcome) -> None:
+    if future.done():
+        return  # the caller stopped waiting
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

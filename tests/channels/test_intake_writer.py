@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from kefu.channels.actions import Inbound, MessageTooLarge, do_ingest_message
+from kefu.channels.append_actions import Appended
 from kefu.channels.intake_writer import IntakeWriter
 from kefu.channels.kinds import Channel, ConversationStatus
 from kefu.channels.models import Conversation, Message
@@ -95,6 +96,7 @@ def test_acks_follow_the_commit_in_the_order_sent(runtime: Runtime, frozen_clock
     writer = IntakeWriter(runtime.write_sessions, RULES, inline=inline)
     published: list[tuple[int, bool]] = []  # (message id, committed when announced)
     acked: list[int] = []
+    ack_threads: set[int] = set()
 
     def on_event(event: Event) -> None:
         if event.type == "message.created":
@@ -107,13 +109,22 @@ def test_acks_follow_the_commit_in_the_order_sent(runtime: Runtime, frozen_clock
 
     async def scenario() -> None:
         loop_thread.append(threading.get_ident())
-        futures = [writer.enqueue(_inbound(f"o-{n}", f"#{n}"), conversation) for n in range(300)]
-        for future in futures:
-            future.add_done_callback(lambda done: acked.append(done.result().message_id))
-        await asyncio.gather(*futures)
+        all_acked = asyncio.Event()
+
+        def done(outcome: Appended | Exception) -> None:
+            assert isinstance(outcome, Appended)
+            acked.append(outcome.message_id)
+            ack_threads.add(threading.get_ident())
+            if len(acked) == 300:
+                all_acked.set()
+
+        for n in range(300):
+            writer.enqueue(_inbound(f"o-{n}", f"#{n}"), conversation, done)
+        await asyncio.wait_for(all_acked.wait(), 30)
 
     asyncio.run(scenario())
     assert acked == sorted(acked) and len(set(acked)) == 300
+    assert ack_threads == set(loop_thread)  # called on the loop, whichever thread wrote the batch
     assert [message_id for message_id, _ in published] == acked and all(c for _, c in published)
     with runtime.sessions() as session:
         bodies = session.scalars(
@@ -133,3 +144,21 @@ def test_a_message_into_an_ended_conversation_opens_a_new_one(
     writer = IntakeWriter(runtime.write_sessions, RULES, inline=inline)
     stored = asyncio.run(writer.submit(_inbound("w-1"), conversation))
     assert stored.conversation_id != conversation and not stored.duplicate
+
+
+@pytest.mark.parametrize("inline", MODES)
+def test_a_failing_callback_leaves_the_others_acknowledged(
+    runtime: Runtime, frozen_clock, inline: bool
+) -> None:
+    conversation = _first(runtime)
+    writer = IntakeWriter(runtime.write_sessions, RULES, inline=inline)
+
+    def broken(_outcome: Appended | Exception) -> None:
+        raise RuntimeError("socket gone")
+
+    async def scenario() -> Appended:
+        writer.enqueue(_inbound("w-1"), conversation, broken)  # the same batch, settled first
+        return await asyncio.wait_for(writer.submit(_inbound("w-2"), conversation), 10)
+
+    stored = asyncio.run(scenario())
+    assert stored.conversation_id == conversation and not stored.duplicate
