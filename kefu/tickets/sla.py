@@ -310,19 +310,16 @@ def clocks_us(
 
 def times_us(times: TicketTimes) -> tuple[int, int | None, int | None, int | None, tuple[Pause, ...]]:
     """A ticket's SLA facts in µs: created, first response, awaiting reply since, solved, paused periods."""
-
-    def us(value: datetime | None, name: str) -> int | None:
-        return None if value is None else to_us(value, name)
-
     if times.pauses_us is not None:
         pauses = times.pauses_us
     else:
         pauses = tuple(pauses_of(times.status_history)) if times.status_history else ()
+    first, awaiting, solved = times.first_response_at, times.awaiting_reply_since, times.solved_at
     return (
         to_us(times.created_at, "created_at"),
-        us(times.first_response_at, "first_response_at"),
-        us(times.awaiting_reply_since, "awaiting_reply_since"),
-        us(times.solved_at, "solved_at"),
+        None if first is None else to_us(first, "first_response_at"),
+        None if awaiting is None else to_us(awaiting, "awaiting_reply_since"),
+        None if solved is None else to_us(solved, "solved_at"),
         pauses,
     )
 

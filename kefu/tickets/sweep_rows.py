@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Executable, Select, String, select, type_coerce
@@ -21,7 +20,7 @@ from kefu.core.db import UtcDateTime
 from kefu.tickets.calendar import from_us, to_us
 from kefu.tickets.models import SlaRecord, Ticket
 from kefu.tickets.policies import SlaSetup
-from kefu.tickets.sweep import EventKey, TicketFacts
+from kefu.tickets.sweep import EventKey, TicketFacts, new_facts
 from kefu.tickets.timing import level_in_chain, stored_pauses
 
 TICKETS = Ticket.__table__
@@ -51,10 +50,6 @@ def driver_rows(session: Session, query: Select[Any]) -> list[tuple[Any, ...]]:
         return result.cursor.fetchall()  # type: ignore[attr-defined, no-any-return]
     finally:
         result.close()
-
-
-# a `TicketFacts` without the Python-level __new__ of a NamedTuple (100,000 per full pass)
-new_facts = partial(tuple.__new__, TicketFacts)
 
 
 def instant_us(value: str | datetime) -> int:
