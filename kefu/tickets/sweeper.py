@@ -61,7 +61,7 @@ def _pass(session: Session, now: datetime, full: bool) -> int:
     recorded, now_us, policy = _recorded(session, due), to_us(now, "now"), setup.escalation
     plans = [plan_facts(facts, now_us, policy, recorded) for facts, _, _ in swept]
     new = _record(session, [e for plan in plans for e in plan.events], now)
-    levels = _announce(session, new, {facts.ticket_id: facts.floor for facts, _, _ in swept}, now, policy)
+    levels = _announce(session, new, swept, now, policy)
     _store_next(session, swept, plans, levels, now_us, policy)
     _automate(session, new, now)
     return len(new)
@@ -151,19 +151,21 @@ def _announced(session: Session, ids: set[int]) -> dict[int, Announced]:
 def _announce(
     session: Session,
     events: Sequence[SlaEvent],
-    floors: dict[int, int],
+    swept: Sequence[Swept],
     now: datetime,
     policy: EscalationPolicy,
 ) -> dict[int, str]:
     """Tell who must hear, keep escalations in the history; returns each escalated ticket's new level
-    (`floors`: each ticket's current rank in the chain, raised as it goes). An escalation is one event per
+    (from its current rank in the chain, raised as the events go). An escalation is one event per
     ticket (`ticket.escalated` to the level's people, e.g. for an e-mail listener), as is a customer's
     progress notice; warnings and breaches only make the owners' and leads' consoles refresh, so they go
     as one event per kind and recipients, listing the tickets (a pass after downtime finds tens of
     thousands). The recipients are read once per pass, not per event."""
     if not events:
         return {}
-    rows = _announced(session, {e.ticket_id for e in events})
+    ids = {e.ticket_id for e in events}
+    rows = _announced(session, ids)
+    floors = {facts.ticket_id: facts.floor for facts, _, _ in swept if facts.ticket_id in ids}
     leads: dict[int, int | None] = {r[0]: r[1] for r in session.execute(select(Team.id, Team.lead_id))}
     bosses = supervisors(session)
     levels: dict[int, str] = {}
