@@ -129,6 +129,11 @@ class WebchatHub:
         self._watching[outbox].add(conversation_id)
         self.refresh_positions()
 
+    @property
+    def sockets(self) -> int:
+        """How many sockets watch a conversation."""
+        return len(self._watching)
+
     def forget(self, outbox: Outbox) -> None:
         for conversation_id in self._watching.pop(outbox, ()):
             self._outboxes[conversation_id].discard(outbox)
@@ -234,6 +239,7 @@ async def webchat(scope: Scope, receive: Receive, send: Send) -> None:
         await session.start()
         await asyncio.create_task(_read_frames(receive, session))
     finally:
+        session.closed = True
         hub.forget(outbox)
         sender.cancel()
 
@@ -279,6 +285,7 @@ class ChatSession:
         self.visitor = identities[0].value
         self.conversation_id: int | None = None  # where this visitor's last message went
         self.tasks: set[asyncio.Task[None]] = set()
+        self.closed = False
 
     async def start(self) -> None:
         conversation_id = await asyncio.to_thread(self._read, visitor_conversation_id)
@@ -340,6 +347,8 @@ class ChatSession:
         self.hub.writer.enqueue(inbound, self.conversation_id, partial(self._acknowledge, client_id))
 
     def _acknowledge(self, client_id: str, receipt: Appended | Exception) -> None:
+        if self.closed:
+            return  # the visitor left before the commit: watching again would keep a dead socket forever
         if isinstance(receipt, Exception):
             code, message = (
                 (receipt.code, receipt.message) if isinstance(receipt, KefuError) else ("not_stored", "")

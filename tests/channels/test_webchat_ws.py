@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -75,6 +77,20 @@ def test_agent_reply_is_pushed_live(chat: TestClient, runtime: Runtime) -> None:
             do_add_message(session, session.scalar(select(Conversation)), sender=Sender.agent, body="hello")
         pushed = ws.receive_json()
         assert (pushed["type"], pushed["sender"], pushed["body"]) == ("message", "agent", "hello")
+
+
+def test_a_visitor_gone_before_the_commit_is_not_watched_again(chat: TestClient, runtime: Runtime) -> None:
+    with chat.websocket_connect(f"/ws/webchat?visitor={VISITOR}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c1", "body": "first"})
+        ws.receive_json()
+        ws.send_json({"type": "message", "client_id": "c2", "body": "and gone"})  # acked after the close
+    deadline = time.monotonic() + 10
+    while _count(runtime) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the commit's callbacks run on the app's loop
+    assert _count(runtime) == 2  # stored all the same: sent again, it is acknowledged as a duplicate
+    assert chat.app.state.webchat_hub.sockets == 0
 
 
 def test_signed_customer_is_recognised(chat: TestClient, runtime: Runtime) -> None:
