@@ -82,7 +82,7 @@ def _team_or_refuse(session: Session, team_id: int | None) -> None:
 def _record(
     session: Session, ticket: Ticket, kind: str, actor_id: int | None, now: datetime, **data: Any
 ) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, actor_id=actor_id, kind=kind, data=data, created_at=now))
+    session.add(TicketEvent(**_event_row(ticket, kind, actor_id, now, data)))
 
 
 def _announce(session: Session, ticket: Ticket, kind: str, **data: Any) -> None:
@@ -113,6 +113,7 @@ def _from_conversation(session: Session, fields: dict[str, Any]) -> dict[str, An
 # Every column has a value before the INSERT (see `_insert_new`): a column left unset would be read back
 # from the database on first use.
 _TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.columns if c.key != "id")
+_EVENT_COLUMNS = ("ticket_id", "actor_id", "kind", "data", "created_at")
 _NEW_TICKET = {key: None for key in _TICKET_COLUMNS} | {
     "status": TicketStatus.new.value, "priority": "normal", "description": "", "escalation_level": "agent",
     "sla_state": "ok", "reopen_count": 0,
@@ -129,6 +130,21 @@ _INSERT = Prepared(
         .returning(Ticket.__table__.c.id)
     )
 )
+
+
+# The `created` history row goes in at once, like the ticket: it is the ticket's first, so no history of
+# the ticket can be pending in the session before it (the order of a ticket's history is its ids' order).
+_INSERT_EVENT = Prepared(
+    lambda _: insert(TicketEvent.__table__).values(
+        {key: bindparam(key, type_=TicketEvent.__table__.c[key].type) for key in _EVENT_COLUMNS}
+    )
+)
+
+
+def _event_row(
+    ticket: Ticket, kind: str, actor_id: int | None, now: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {"ticket_id": ticket.id, "actor_id": actor_id, "kind": kind, "data": data, "created_at": now}
 
 
 def _customer_tier(session: Session, customer_id: int) -> str | None:
@@ -175,7 +191,8 @@ def do_create_ticket(
     })  # fmt: skip
     refresh_sla(ticket, setup, now)  # due_at goes into the INSERT (no UPDATE right after it)
     _insert_new(session, ticket)
-    _record(session, ticket, "created", actor_id, now, policy=policy.name, **_summary(fields))
+    created = {"policy": policy.name, **_summary(fields)}
+    _INSERT_EVENT.execute(session.connection(), _event_row(ticket, "created", actor_id, now, created))
     if ticket.type == "complaint" and ticket.severity == "major":
         _major(session, ticket, setup, now, actor_id)
         refresh_sla(ticket, setup, now)
