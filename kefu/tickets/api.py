@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
@@ -32,7 +32,7 @@ from kefu.tickets import attachments as ticket_files
 from kefu.tickets.access import TicketFilter
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.timing import countdowns
-from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require
+from kefu.web.deps import CurrentActor, RuntimeDep, SessionDep, public, require, runtime_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -238,9 +238,10 @@ def _out_with(ticket: Ticket, setup: SlaSetup | None) -> TicketOut:
 
 
 @create_router.post("", status_code=201, response_model=TicketOut)
-async def create_ticket(body: TicketIn, runtime: RuntimeDep, actor: CurrentActor) -> Response:
+async def create_ticket(body: TicketIn, request: Request, actor: CurrentActor) -> Response:
     """The ticket is created in a transaction shared with concurrent creations (kefu.core.writer: one
-    SAVEPOINT each, one COMMIT); the answer is sent once that COMMIT is done."""
+    COMMIT for them all); the answer is sent once that COMMIT is done. (The runtime is taken from the
+    request rather than as a dependency: one dependency fewer to solve on the busiest API call.)"""
     fields = body.model_dump()
     if fields["assignee_id"] is None and actor.role == "agent":
         fields["assignee_id"] = actor.user_id  # an agent's own ticket is theirs (and in their scope)
@@ -253,7 +254,7 @@ async def create_ticket(body: TicketIn, runtime: RuntimeDep, actor: CurrentActor
 
     # The answer is built after the COMMIT, outside the transaction (with several server processes,
     # the others wait for the database meanwhile); the ticket's loaded values outlive its session.
-    ticket, setup = await runtime.writer.run(create)
+    ticket, setup = await runtime_of(request).writer.run(create)
     body = _out_with(ticket, setup).model_dump_json()
     return Response(body, status_code=201, media_type="application/json")
 
