@@ -448,8 +448,9 @@ def _rows(
             "server CPU per acked message",
             load.server_cpu / measured * 1e6,
             "µs",
-            notes=f"kefu serve process, all threads: {load.server_cpu:.1f} s CPU from first send to last ack "
-            "(background work too: routing, SLA, bot threads, so low rates show more per message)",
+            notes=f"one `kefu serve` process (uvloop, websockets sans-I/O), all threads: "
+            f"{load.server_cpu:.1f} s CPU from first send to last ack (background work too: routing, SLA, "
+            "bot threads, so low rates show more per message)",
         ),
         Row(
             "load generator CPU per acked message",
