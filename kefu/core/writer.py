@@ -126,9 +126,11 @@ class GroupWriter:
             with session.begin():
                 for index, job in enumerate(jobs):
                     try:
-                        outcomes.append((True, job(session)))
+                        result = job(session)
+                        session.flush()  # what it left pending fails now, as its own error (not the next's)
                     except Exception as exc:
                         raise _JobFailed(index, exc) from exc
+                    outcomes.append((True, result))
             # COMMIT done (an exception from it propagates to _drain: nobody is told "created")
         return outcomes
 
