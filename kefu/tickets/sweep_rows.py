@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Executable, Select, String, select, type_coerce
@@ -67,12 +68,12 @@ def read_tickets(session: Session, where: ColumnElement[bool], setup: SlaSetup) 
     request keeps a `due_at` that has come, so the next pass takes them; locking the others stops a request
     from overwriting this pass's `due_at` with one computed before it (SQLite's single writer needs
     neither). In id order, so that the pass's records, history and updates follow the indexes' order: a
-    catch-up pass wrote them 40 % faster so."""
-    query = select(*COLUMNS).where(where).order_by(TICKETS.c.id)
-    query = query.with_for_update(skip_locked=True, of=TICKETS)
+    catch-up pass wrote them 40 % faster so. Sorted here: an ORDER BY would make SQLite scan the whole table
+    in id order rather than take the few due rows from the `due_at` index."""
+    query = select(*COLUMNS).where(where).with_for_update(skip_locked=True, of=TICKETS)
     policies, choose, escalation = setup.book.policies, setup.book.choose, setup.escalation
     ranks, us, out = escalation.ranks, instant_us, []
-    for row in driver_rows(session, query):
+    for row in sorted(driver_rows(session, query), key=itemgetter(0)):
         tid, created, first, awaiting, solved, pauses, policy, type_, severity, channel, priority = row[:11]
         level, due, state = row[11:]
         if pauses.__class__ is str:
