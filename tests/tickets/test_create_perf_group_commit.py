@@ -62,3 +62,34 @@ def test_concurrent_creations_are_each_stored_once_and_a_bad_one_fails_alone(run
     assert all(t["sla_policy"] and t["due_at"] for t in created)  # due_at written with the INSERT
     if runtime.engine.dialect.name == "sqlite":
         assert runtime.writer.batches < 40  # they shared transactions
+
+
+def test_what_a_creation_answers_is_what_is_stored_and_its_history_starts_with_it(runtime, factory):
+    """The lean INSERT keeps every field; a major complaint's escalation at creation is stored after it."""
+    app = create_app(runtime.settings, runtime=runtime)
+    headers = factory.auth(factory.user(Role.supervisor))
+    body = {
+        "type": "complaint", "severity": "major", "customer_id": _customer(runtime), "channel": "email",
+        "subject": "broken", "description": "it broke", "category": "delivery", "priority": "high",
+        "tags": ["vip", "late"], "custom_fields": {"order": "A-1"},
+    }  # fmt: skip
+
+    async def scenario() -> tuple[dict, dict, list]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kefu") as client:
+            created = await client.post("/api/v1/tickets", json=body, headers=headers)
+            assert created.status_code == 201
+            ticket_id = created.json()["id"]
+            read = await client.get(f"/api/v1/tickets/{ticket_id}", headers=headers)
+            events = await client.get(f"/api/v1/tickets/{ticket_id}/events", headers=headers)
+            return created.json(), read.json(), events.json()
+
+    created, read, events = asyncio.run(scenario())
+    moving = {"sla", "conversation_ids"}  # countdowns move with the clock; linked ids only on reads
+    assert {k: v for k, v in created.items() if k not in moving} == {
+        k: v for k, v in read.items() if k not in moving
+    }
+    assert created["escalation_level"] == "supervisor" and created["tags"] == ["vip", "late"]
+    assert created["custom_fields"] == {"order": "A-1"} and created["status"] == "new"
+    kinds = [e["kind"] for e in sorted(events, key=lambda e: e["id"])]
+    assert kinds[0] == "created" and "escalated" in kinds[1:]
