@@ -6,8 +6,8 @@ request pays BEGIN IMMEDIATE and COMMIT. Here each unit of work is queued on the
 come, first served) and a batch of them runs in ONE thread hop and ONE transaction. A job that fails is
 undone alone and its caller gets its error; the others commit together. Jobs rarely fail, so a batch
 first runs them one after the other with no SAVEPOINT (a SAVEPOINT per job, with the flush SQLAlchemy
-does before each, cost a quarter of a ticket creation, and the rows the jobs leave pending go to the
-database in one statement per table at COMMIT). If a job fails, that whole attempt is rolled back, the
+does around each, cost a quarter of a ticket creation); what a job leaves pending is flushed right after
+it, so that a failing row fails its own job. If a job fails, that whole attempt is rolled back, the
 failed job's caller gets its error, and the other jobs run again, this time each in its own SAVEPOINT.
 Every caller is answered only after the COMMIT that holds its work (durability as before); if the
 COMMIT itself fails, every job of the batch gets that error and nothing of it is kept.
@@ -22,8 +22,9 @@ Nothing here belongs to a thread: the batch's session is opened, used and closed
 call that runs it; the queue lives on the event loop that awaits it. On other databases (PostgreSQL,
 many writers) each job simply runs in its own transaction in a worker thread, concurrently.
 
-Events queued by a job (`send_event_on_commit`) follow its SAVEPOINT: dropped if it rolls back, published
-after the batch's COMMIT otherwise (kefu.core.events). Per-session memos in `session.info` (the SLA
+Events queued by a job (`send_event_on_commit`) are published after the batch's COMMIT; a rolled-back
+attempt drops all it queued, and in the SAVEPOINT run a job's events follow its SAVEPOINT
+(kefu.core.events). Per-session memos in `session.info` (the SLA
 setup, the automation rules) are read once per batch.
 """
 
