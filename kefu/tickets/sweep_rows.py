@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Executable, Select, String, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Executable, Select, String, and_, not_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kefu.core.db import UtcDateTime
 from kefu.tickets.calendar import from_us, to_us
+from kefu.tickets.escalation import EscalationPolicy
 from kefu.tickets.models import SlaRecord, Ticket
 from kefu.tickets.policies import SlaSetup
 from kefu.tickets.sweep import EventKey, TicketFacts, new_facts
@@ -98,13 +99,19 @@ def read_tickets(session: Session, where: ColumnElement[bool], setup: SlaSetup) 
     return out
 
 
-def recorded_keys(session: Session, where: ColumnElement[bool]) -> set[EventKey]:
-    """The keys already recorded for the tickets `where` selects (a join, not a list of ids)."""
-    records = SlaRecord.__table__
+def recorded_keys(
+    session: Session, where: ColumnElement[bool], escalation: EscalationPolicy
+) -> set[EventKey]:
+    """The keys already recorded for the tickets `where` selects (a join, not a list of ids), but for the
+    escalations to a level a ticket has already reached: the sweep only looks for levels above a ticket's
+    own, and once tickets have climbed those were two thirds of the keys."""
+    records, level = SlaRecord.__table__, TICKETS.c.escalation_level
+    chain = [lv.value for lv in escalation.chain]
+    reached = [and_(level == lv, records.c.subject.in_(chain[: i + 1])) for i, lv in enumerate(chain)]
     query = (
         select(records.c.ticket_id, records.c.kind, records.c.subject, records.c.cycle_us)
         .join(TICKETS, TICKETS.c.id == records.c.ticket_id)
-        .where(where)
+        .where(where, or_(records.c.kind != "escalation", not_(or_(*reached))))
     )
     return set(driver_rows(session, query))
 

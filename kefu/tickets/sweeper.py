@@ -81,7 +81,7 @@ def _automate(session: Session, events: Sequence[SlaEvent], now: datetime) -> No
 
 
 def _recorded(session: Session, due: Any) -> set[EventKey]:
-    return recorded_keys(session, due)
+    return recorded_keys(session, due, sla_setup(session).escalation)
 
 
 def _row_of(event: SlaEvent, values: DriverValues, recorded_at: Any) -> dict[str, Any]:

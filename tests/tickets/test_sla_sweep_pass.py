@@ -5,15 +5,17 @@ per kind and recipients while escalations stay one event per ticket."""
 import gc
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from kefu.customers.models import Customer
 from kefu.tickets.models import SlaRecord, Ticket
 from kefu.tickets.policies import sla_setup
 from kefu.tickets.sweep import collector_paused, next_due, sweep
+from kefu.tickets.sweep_rows import recorded_keys
 from kefu.tickets.sweeper import sweep_pass
 from kefu.tickets.timing import sweep_ticket_of
 
+KEY_COLUMNS = (SlaRecord.ticket_id, SlaRecord.kind, SlaRecord.subject, SlaRecord.cycle_us)
 NOW = datetime(2026, 3, 4, 2, 0, 0, 123456, tzinfo=UTC)  # Wednesday 10:00 in Shanghai, odd microseconds
 
 
@@ -94,3 +96,20 @@ def test_the_collector_is_paused_during_a_pass_and_left_as_it_was():
         assert not gc.isenabled()  # someone else's pause is theirs to end
     finally:
         gc.enable()
+
+
+def test_the_recorded_keys_read_leave_out_only_levels_the_tickets_have_reached(runtime):
+    seed(runtime, 10)
+    full_pass(runtime, NOW)
+    later = NOW + timedelta(days=2)
+    with runtime.write_sessions() as session, session.begin():  # as if a chain edit put one back at agent
+        session.execute(update(Ticket).where(Ticket.public_id == "T00005").values(escalation_level="agent"))
+    with runtime.sessions() as session:
+        setup = sla_setup(session)
+        read = recorded_keys(session, Ticket.__table__.c.id > 0, setup.escalation)
+        every = {tuple(r) for r in session.execute(select(*KEY_COLUMNS))}
+        tickets = [sweep_ticket_of(t, setup) for t in session.scalars(select(Ticket).order_by(Ticket.id))]
+    assert read < every  # escalations to the levels reached are left out
+    assert {k for k in every - read if k[1] != "escalation"} == set()
+    assert {k[2] for k in read if k[1] == "escalation"} == {"team_lead", "supervisor"}  # the one put back
+    assert sweep(tickets, later, read, setup.escalation) == sweep(tickets, later, every, setup.escalation)
