@@ -158,12 +158,10 @@ def due_escalations(
         for d in level_dues(policy, calendar, policy.rank(current), risk, breach, major_us)
         if d[2] <= now_us
     ]
-    return [
-        EscalationDecision(level, due, reason) for level, _rank, due, reason in sorted(dues, key=_by_rank)
-    ]
+    return [EscalationDecision(level, due, reason) for level, _rank, due, reason in sorted(dues, key=by_rank)]
 
 
-def _by_rank(due: LevelDue) -> int:
+def by_rank(due: LevelDue) -> int:
     return due[1]
 
 
@@ -184,7 +182,7 @@ def triggers(signals: Sequence[Signal]) -> tuple[Trigger | None, Trigger | None]
     return risk, breach
 
 
-# (level, its rank, due µs, reason)
+# (level, its rank, due µs, reason), the reasons of the usual metrics built once
 LevelDue = tuple[EscalationLevel, int, int, str]
 _REASONS = {
     (m, on): f"{m} {on}"
@@ -215,11 +213,15 @@ def level_dues(
         for i, known in enumerate(best):
             if known[0] is level:
                 if due < known[2]:
-                    best[i] = (level, rank, due, _REASONS.get((trigger[1], on)) or f"{trigger[1]} {on}")
+                    best[i] = (level, rank, due, _reason(trigger[1], on))
                 break
         else:
-            best.append((level, rank, due, _REASONS.get((trigger[1], on)) or f"{trigger[1]} {on}"))
+            best.append((level, rank, due, _reason(trigger[1], on)))
     return best
+
+
+def _reason(metric: str, on: EscalationTrigger) -> str:
+    return _REASONS.get((metric, on)) or f"{metric} {on}"
 
 
 def manual_escalation(

@@ -21,7 +21,7 @@ from functools import partial
 from typing import NamedTuple
 
 from kefu.tickets.calendar import from_us, to_us
-from kefu.tickets.escalation import EscalationLevel, EscalationPolicy, LevelDue, Trigger, level_dues
+from kefu.tickets.escalation import EscalationLevel, EscalationPolicy, LevelDue, Trigger, by_rank, level_dues
 from kefu.tickets.sla import Pause, SlaMetric, SlaPolicy, TicketTimes, clocks_us, times_us
 
 
@@ -187,15 +187,11 @@ def plan_facts(
             ahead = due[2]
     if recorded is not None:
         if len(due_now) > 1:
-            due_now.sort(key=_rank)
+            due_now.sort(key=by_rank)
         for level, _rank_of, at, reason in due_now:
             if (tid, _ESCALATION, level, created) not in recorded:
                 events.append(_event((tid, _ESCALATION, level._value_, created, at, reason)))
     return _plan((events, ahead, state))
-
-
-def _rank(due: LevelDue) -> int:
-    return due[1]
 
 
 def next_due(

@@ -4,6 +4,8 @@ A pass reads only the tickets whose stored `due_at` has come (an indexed query),
 what is due and not yet recorded, records each event under its unique key — a second sweeper or a pass
 after a restart that finds the same event is refused by the constraint and skips it — then emits events
 and stores each swept ticket's new `due_at`, risk state and escalation level. Nothing lives in memory.
+A reconciliation (`full=True`) does the same for every open ticket: reads and writes go through Core as
+plain tuples and executemany (see `sweep_rows`), since it handles 100,000 tickets in one pass.
 """
 
 from __future__ import annotations
