@@ -149,6 +149,21 @@ def _save_presence(session: Session, agent: AgentState, now: datetime) -> None:
         setattr(row, key, value)
 
 
+def round_has_work(session: Session, now: datetime, surge: bool = False) -> bool:
+    """Whether a routing round would change anything: a contact to give to an agent, or an after-contact-work
+    timer run out. It only reads, so the leader can ask in a read transaction and take the write lock (on
+    SQLite, the one lock every chat message's commit needs too) only for rounds that write."""
+    snapshot = load_snapshot(session, surge)
+    if Router(snapshot, seconds(now)).route(seconds(now)):
+        return True
+    return any(
+        agent.presence is Presence.AFTER_CONTACT_WORK
+        and presence_rules.expire_after_contact_work(agent, seconds(now)).presence
+        is not Presence.AFTER_CONTACT_WORK
+        for agent in snapshot.agents
+    )
+
+
 def route_waiting(session: Session, now: datetime, surge: bool = False) -> list[QueueEntry]:
     """One routing round: give waiting contacts to free agents, recording why; returns the entries claimed."""
     snapshot = load_snapshot(session, surge)

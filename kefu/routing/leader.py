@@ -8,14 +8,18 @@ from __future__ import annotations
 from kefu.core import clock
 from kefu.core.leader import Leader
 from kefu.core.runtime import Runtime
-from kefu.routing.actions import route_waiting
+from kefu.routing.actions import round_has_work, route_waiting
 
 LOCK_KEY = 0x6B65_6675_0001  # "kefu" + 1: the routing leader
 WAKE_ON = {"routing.queued", "routing.presence", "routing.released", "routing.queue_changed"}
 
 
 def routing_round(runtime: Runtime) -> int:
-    """One round; returns how many contacts were assigned or offered."""
+    """One round; returns how many contacts were assigned or offered. Most rounds find nothing to do (no
+    free agent for what waits): those are decided in a read transaction, without the write lock."""
+    with runtime.sessions() as session:
+        if not round_has_work(session, clock.now()):
+            return 0
     with runtime.write_sessions() as session, session.begin():
         return len(route_waiting(session, clock.now()))
 

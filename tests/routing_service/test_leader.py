@@ -1,10 +1,12 @@
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kefu.core import clock
 from kefu.routing import actions
-from kefu.routing.leader import RoutingLeader
-from kefu.routing.models import QueueEntry
+from kefu.routing.leader import RoutingLeader, routing_round
+from kefu.routing.models import AgentPresence, QueueEntry
 
 
 def test_leader_round_assigns_waiting_contacts(runtime, centre):
@@ -62,3 +64,40 @@ def test_only_one_postgres_process_leads_and_a_standby_takes_over(runtime, reque
     finally:
         first.stop()
         standby.stop()
+
+
+def _writes(runtime):
+    """Statements that take or use the write lock, as the leader's rounds issue them."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        verb = statement.lstrip().split()[0].upper()
+        if verb in {"INSERT", "UPDATE", "DELETE"} or "IMMEDIATE" in statement:
+            seen.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_round_with_nothing_to_route_leaves_the_write_lock_alone(runtime, centre):
+    queue = centre.queue()
+    centre.agent(state="offline")  # nobody free: the contact waits
+    with runtime.write_sessions() as session, session.begin():
+        actions.do_enqueue(
+            session, contact_kind="conversation", contact_id=3, queue_code=queue, now=clock.now()
+        )
+    writes = _writes(runtime)
+    assert routing_round(runtime) == 0
+    assert writes == []
+
+
+def test_an_expired_after_contact_work_timer_is_still_written(runtime, centre):
+    agent = centre.agent(state="after_contact_work")
+    with runtime.write_sessions() as session, session.begin():
+        presence = session.get(AgentPresence, agent.id)
+        presence.acw_until = clock.now() - timedelta(seconds=5)
+    writes = _writes(runtime)
+    assert routing_round(runtime) == 0
+    assert any("agent_presence" in statement for statement in writes)
+    with runtime.sessions() as session:
+        assert session.get(AgentPresence, agent.id).state == "available"
