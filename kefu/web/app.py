@@ -19,6 +19,7 @@ from kefu.channels.settings import ChannelSettings
 from kefu.channels.workers import start_channel_workers
 from kefu.core import clock
 from kefu.core.config import Settings
+from kefu.core.dialect import start_wal_checkpoints
 from kefu.core.logs import configure_logging
 from kefu.core.runtime import Runtime, open_runtime
 from kefu.customers import api as customers_api
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop_checkpoints = start_wal_checkpoints(runtime.engine)
         if settings.routing_interval_seconds > 0:
             leader.start()
         stop_channel_workers = start_channel_workers(runtime) if settings.channel_workers else None
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             stop_channel_workers()
         sweeper.stop()
         leader.stop()
+        if stop_checkpoints:
+            stop_checkpoints()
         runtime.close()
 
     app = FastAPI(
