@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from kefu.channels.actions import Inbound, check_inbound, message_event
 from kefu.channels.kinds import ConversationStatus, Sender
 from kefu.channels.models import Conversation, Message
-from kefu.channels.prepared import Prepared, in_list, in_values
 from kefu.core import clock
 from kefu.core.events import send_event_on_commit
+from kefu.core.prepared import Prepared, in_list, in_values
 from kefu.customers.actions import do_touch_customers
 
 
@@ -68,7 +68,7 @@ def do_append_messages(
 
 
 # The statements are compiled once per dialect and run on the session's connection without SQLAlchemy's
-# per-execution work (kefu.channels.prepared): on the hottest path that work cost more than the database's.
+# per-execution work (kefu.core.prepared): on the hottest path that work cost more than the database's.
 _OPEN = Prepared(
     lambda size: select(Conversation.id, Conversation.public_id, Conversation.customer_id).where(
         Conversation.id.in_(in_list("id", size)), Conversation.status != bindparam("ended")

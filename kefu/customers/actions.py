@@ -14,6 +14,7 @@ from kefu.channels.models import Conversation
 from kefu.core import clock
 from kefu.core.errors import Conflict, InvalidInput, NotFound
 from kefu.core.events import Event, send_event_on_commit
+from kefu.core.prepared import Prepared, in_list, in_values
 from kefu.customers.identity import Identity
 from kefu.customers.models import Customer, CustomerIdentity, CustomerMerge
 from kefu.customers.tiers import Tier, TierRules, tier_for
@@ -209,10 +210,13 @@ def do_recompute_tier(session: Session, *, customer: Customer, rules: TierRules)
 
 # Built once: chat intake runs this for every batch of messages, and the ORM's bulk UPDATE path cost five
 # times the statement itself (kefu.channels.intake_writer).
-_TOUCH = (
-    update(Customer.__table__)
-    .where(Customer.__table__.c.id.in_(bindparam("ids", expanding=True)))
-    .values(last_contact_at=bindparam("at"))
+# Runs once per batch of chat messages: compiled once per dialect (kefu.core.prepared).
+_TOUCH = Prepared(
+    lambda size: (
+        update(Customer.__table__)
+        .where(Customer.__table__.c.id.in_(in_list("id", size)))
+        .values(last_contact_at=bindparam("at"))
+    )
 )
 
 
@@ -220,7 +224,8 @@ def do_touch_customers(session: Session, customer_ids: set[int], at: datetime) -
     """Record that these customers were just in contact (one statement for a whole batch of messages)."""
     if not customer_ids:
         return
-    session.connection().execute(_TOUCH, {"ids": list(customer_ids), "at": at})
+    size, params = in_values("id", customer_ids)
+    _TOUCH.execute(session.connection(), {**params, "at": at}, size=size)
     for customer in session.identity_map.values():  # customers this session already holds see it too
         if isinstance(customer, Customer) and customer.id in customer_ids:
             set_committed_value(customer, "last_contact_at", at)

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from kefu.access.models import Team, User
 from kefu.channels.models import Conversation
-from kefu.channels.prepared import Prepared
 from kefu.core.errors import Conflict, InvalidInput
 from kefu.core.events import Event, send_event_on_commit
 from kefu.core.ids import public_id
+from kefu.core.prepared import Prepared
 from kefu.customers.models import Customer
 from kefu.routing.actions import do_enqueue
 from kefu.surveys.actions import do_create_survey
@@ -118,7 +118,7 @@ _NEW_TICKET = {key: None for key in _TICKET_COLUMNS} | {
     "status": TicketStatus.new.value, "priority": "normal", "description": "", "escalation_level": "agent",
     "sla_state": "ok", "reopen_count": 0,
 }  # fmt: skip
-# Both statements of a creation run on the driver, compiled once per dialect (kefu.channels.prepared):
+# Both statements of a creation run on the driver, compiled once per dialect (kefu.core.prepared):
 # through SQLAlchemy's `execute`, building cache keys and processing the parameters cost more than the
 # INSERT itself.
 _CUSTOMERS = Customer.__table__.c

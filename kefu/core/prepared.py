@@ -1,13 +1,13 @@
 """Core statements compiled once per dialect and run straight on the driver's cursor.
 
-The live-chat writer runs the same few statements thousands of times a second. Through SQLAlchemy's
-`execute`, each run builds cache keys, expands IN lists, passes every value of every row through the
-bind processors and wraps the cursor in a result; that cost more than SQLite's own work (measured: ~25 µs
-per message, plus ~25 µs per statement). Here the SQL text comes from SQLAlchemy once per dialect (so it
-stays portable: SQLite and PostgreSQL) and runs on a cursor of the connection's own driver connection,
-inside its transaction; values go to the driver as they are, except those of processed types (a
-timestamp), each distinct value converted once per call. Rows come back as the driver's tuples: select
-plain columns only.
+The hottest paths (the live-chat writer, ticket creation) run the same few statements thousands of times
+a second. Through SQLAlchemy's `execute`, each run builds cache keys, expands IN lists, passes every value
+of every row through the bind processors and wraps the cursor in a result; that cost more than SQLite's
+own work (measured: ~25 µs per message, plus ~25 µs per statement). Here the SQL text comes from
+SQLAlchemy once per dialect (so it stays portable: SQLite and PostgreSQL) and runs on a cursor of the
+connection's own driver connection, inside its transaction; values go to the driver as they are, except
+those of processed types (a timestamp), each distinct value converted once per call. Rows come back as
+the driver's tuples: select plain columns only.
 """
 
 from __future__ import annotations
@@ -88,7 +88,10 @@ class _Compiled:
         self._order: Callable[[Params], Any] | None = _getter(names) if compiled.positional else None
 
     def driver_params(self, params: Params) -> Any:
-        return self.driver_rows([params])[0]
+        """One row's parameters (no memo: nothing to share)."""
+        if self._processors:
+            params = {**params, **{name: proc(params[name]) for name, proc in self._processors.items()}}
+        return params if self._order is None else self._order(params)
 
     def driver_rows(self, rows: Sequence[Params]) -> list[Any]:
         if self._processors:

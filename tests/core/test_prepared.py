@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, insert, select
 from kefu.channels.actions import Inbound, do_ingest_message
 from kefu.channels.kinds import Channel
 from kefu.channels.models import Conversation, Message
-from kefu.channels.prepared import Prepared, in_list, in_values
+from kefu.core.prepared import Prepared, in_list, in_values
 from kefu.core.runtime import Runtime
 from kefu.customers.identity import normalise_identity
 from kefu.customers.tiers import TierRules
