@@ -384,7 +384,9 @@ def raw_sqlite(path: Path, rows: int) -> tuple[float, float]:
 
 
 def run(quick: bool) -> list[Row]:
-    customers, rate, seconds = (100, 1000.0, 4.0) if quick else (1000, 5000.0, 15.0)
+    # 10 % above the 5,000 msg/s target: the measured rate runs from the first send to the last ack, so an
+    # offer of exactly 5,000 can only show a little less (75,000 acks over 15 s plus the last ack's wait).
+    customers, rate, seconds = (100, 1000.0, 4.0) if quick else (1000, 5500.0, 15.0)
     customers = int(os.environ.get("KEFU_BENCH_CUSTOMERS", customers))
     rate = float(os.environ.get("KEFU_BENCH_RATE", rate))
     seconds = float(os.environ.get("KEFU_BENCH_SECONDS", seconds))
