@@ -273,3 +273,29 @@ def agents_on_board(session: Session, actor: Actor) -> list[AgentOnBoard]:
         AgentOnBoard(user_id, name, row, held.get(user_id, 0))
         for user_id, name, row in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class RoutingProfile:
+    """What routing knows of an agent, as an admin edits it (None where the agent has no profile yet)."""
+
+    skills: dict[str, int]  # skill code -> level
+    channel_capacity: dict[str, int]
+    max_concurrent: int
+    languages: list[str]
+
+
+def routing_profiles(session: Session, user_ids: Sequence[int]) -> dict[int, RoutingProfile]:
+    """The routing profiles of these users (those without one are left out)."""
+    held: dict[int, dict[str, int]] = {}
+    skills = select(AgentSkill.user_id, Skill.code, AgentSkill.level)
+    skills = skills.join(Skill, Skill.id == AgentSkill.skill_id)
+    for user_id, code, level in session.execute(skills.where(AgentSkill.user_id.in_(user_ids))):
+        held.setdefault(user_id, {})[code] = level
+    profiles = session.scalars(select(AgentProfile).where(AgentProfile.user_id.in_(user_ids)))
+    return {
+        p.user_id: RoutingProfile(
+            held.get(p.user_id, {}), dict(p.channel_capacity), p.max_concurrent, list(p.languages)
+        )
+        for p in profiles
+    }

@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from kefu.access.models import User
+from kefu.access.roles import Role
+from kefu.core import i18n
 from kefu.core.errors import Conflict, InvalidInput, NotFound
 from kefu.core.events import Event, send_event_on_commit
 from kefu.routing import presence as presence_rules
@@ -30,7 +33,7 @@ from kefu.routing.models import (
 )
 from kefu.routing.pool import Candidate
 from kefu.routing.snapshot import agent_states, load_snapshot, queue_config, seconds
-from kefu.routing.state import STRATEGIES, AgentState, Presence
+from kefu.routing.state import STRATEGIES, AgentState, Presence, check_routing_profile
 
 WALLBOARD = None  # events for everyone watching queues (wallboards, queue counters)
 
@@ -482,8 +485,16 @@ def check_set_routing_profile(
     languages: list[str],
     now: datetime,
 ) -> AgentState:
-    """Replace an agent's skills and capacity; capacity below what the agent holds now is refused (409)."""
+    """Replace an agent's skills and capacity; capacity below what the agent holds now is refused (409).
+    The first profile of an active agent or team lead makes them routable (until then routing has never
+    heard of them)."""
+    check_routing_profile(skills, channel_capacity, max_concurrent)
+    for language in languages:
+        if i18n.supported(language) != language:
+            raise InvalidInput(i18n.unsupported_message(language), field="languages")
     known = _check_skills(session, set(skills))
+    if session.get(AgentProfile, user_id) is None:
+        _new_profile(session, user_id)
     agents = agent_states(session, [user_id])
     if user_id not in agents:
         raise NotFound(f"agent {user_id} not found", code="unknown_agent")
@@ -500,6 +511,14 @@ def check_set_routing_profile(
     )
     send_event_on_commit(session, Event("routing.presence", {"agent": user_id}, WALLBOARD))
     return changed
+
+
+def _new_profile(session: Session, user_id: int) -> None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.role not in CONTACT_ROLES:
+        raise NotFound(f"agent {user_id} not found", code="unknown_agent")
+    session.add(AgentProfile(user_id=user_id, languages=[], channel_capacity={}, max_concurrent=0))
+    session.flush()
 
 
 def queue_for_channel(session: Session, channel: str, language: str | None = None) -> Queue | None:
@@ -526,6 +545,8 @@ def do_auto_away(session: Session, user_id: int, now: datetime) -> AgentState | 
 
 CODE = re.compile(r"^[a-z0-9_]{2,60}$")  # the stable name of a skill or queue in rules
 SKILL_KINDS = ("product", "language", "channel")
+# Who takes contacts, and so may get a routing profile.
+CONTACT_ROLES = frozenset({Role.agent.value, Role.team_lead.value})
 
 
 def check_create_skill(session: Session, *, code: str, name: str, kind: str) -> Skill:

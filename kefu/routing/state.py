@@ -21,6 +21,7 @@ TICKET_TYPES = ("inquiry", "complaint", "suggestion", "repair", "refund")
 SEVERITIES = ("normal", "major")
 STRATEGIES = ("skill_first", "idle_first")
 MAX_SKILL_LEVEL = 5
+MAX_CONTACTS = 50  # per channel and in all: far beyond any agent, low enough to catch typos
 MAX_URGENCY = 3
 MAX_QUALITY = 100.0
 
@@ -38,6 +39,15 @@ def require(ok: bool, field_name: str, reason: str) -> None:
     """Raise `InvalidFieldError` unless `ok`; keeps the validators one line per rule."""
     if not ok:
         raise InvalidFieldError(field_name, reason)
+
+
+def check_routing_profile(skills: Mapping[str, int], capacity: Mapping[str, int], max_total: int) -> None:
+    """An agent's routing profile as an admin sets it: levels 1..5, known channels, 0..50 contacts."""
+    _frozen_counts(skills, "skills", 1, MAX_SKILL_LEVEL)
+    _channels(capacity, "channel_capacity")
+    _frozen_counts(capacity, "channel_capacity", 0, MAX_CONTACTS)
+    ok = isinstance(max_total, int) and not isinstance(max_total, bool) and 0 <= max_total <= MAX_CONTACTS
+    require(ok, "max_concurrent", f"must be in 0..{MAX_CONTACTS}")
 
 
 def _finite(value: float, field_name: str) -> None:

@@ -23,6 +23,7 @@ PAGES = {
     "/console/admin/users": {Role.team_lead, Role.supervisor, Role.admin},
     "/console/admin/teams": {Role.team_lead, Role.supervisor, Role.admin},
     "/console/admin/queues": {Role.team_lead, Role.supervisor, Role.admin},
+    "/console/admin/agents": {Role.team_lead, Role.supervisor, Role.admin},
     "/console/admin/sla": {Role.admin},
     "/console/admin/channels": {Role.admin},
     "/console/admin/audit": {Role.supervisor, Role.admin},

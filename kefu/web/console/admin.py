@@ -1,7 +1,8 @@
 """The administration pages: an index of the sections the reader may open, and each section's router.
 
-Sections live in their own modules (admin_people, admin_routing, admin_sla, admin_channels, admin_scripts,
-admin_audit); each page refuses readers without its permission (403, or sign-in when anonymous).
+Sections live in their own modules (admin_people, admin_routing, admin_agents, admin_sla, admin_channels,
+admin_scripts, admin_audit); each page refuses readers without its permission (403, or sign-in when
+anonymous).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
 
 from kefu.web.console import (
+    admin_agents,
     admin_audit,
     admin_channels,
     admin_people,
@@ -32,5 +34,8 @@ def get_admin(page: PageDep) -> Response:
     return render_admin(page, "admin/index.html", "")
 
 
-for module in (admin_people, admin_routing, admin_sla, admin_channels, admin_scripts, admin_audit):
+SECTION_MODULES = (
+    admin_people, admin_routing, admin_agents, admin_sla, admin_channels, admin_scripts, admin_audit,
+)  # fmt: skip
+for module in SECTION_MODULES:
     router.include_router(module.router)

@@ -30,6 +30,7 @@ class Section:
 SECTIONS = (
     Section("users", N_("Users and roles"), P.users_read),
     Section("teams", N_("Teams and skills"), P.routing_manage),
+    Section("agents", N_("Agents' skills and capacity"), P.routing_manage),
     Section("queues", N_("Queues and routing"), P.routing_manage),
     Section("sla", N_("SLA policies and calendars"), P.config_manage),
     Section("channels", N_("Channels and tokens"), P.tokens_manage),

@@ -22,6 +22,7 @@ LABELS: dict[str, dict[str, str]] = {
         "app": N_("App"),
         "social": N_("Social"),
         "api": N_("API"),
+        "ticket": N_("Ticket"),
     },
     "status": {
         "bot": N_("With the bot"),
