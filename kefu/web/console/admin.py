@@ -14,6 +14,7 @@ from kefu.web.console import (
     admin_agents,
     admin_audit,
     admin_channels,
+    admin_escalation,
     admin_people,
     admin_routing,
     admin_scripts,
@@ -35,7 +36,8 @@ def get_admin(page: PageDep) -> Response:
 
 
 SECTION_MODULES = (
-    admin_people, admin_routing, admin_agents, admin_sla, admin_channels, admin_scripts, admin_audit,
+    admin_people, admin_routing, admin_agents, admin_sla, admin_escalation, admin_channels, admin_scripts,
+    admin_audit,
 )  # fmt: skip
 for module in SECTION_MODULES:
     router.include_router(module.router)

@@ -19,7 +19,7 @@ from kefu.access.permissions import Permission
 from kefu.core import clock
 from kefu.core.errors import KefuError
 from kefu.tickets import sla_actions
-from kefu.tickets.policies import stored_config
+from kefu.tickets.policies import stored_config, stored_escalation
 from kefu.tickets.sla import SlaMetric
 from kefu.web.console.admin_common import render_admin, text
 from kefu.web.console.labels import N_
@@ -46,6 +46,9 @@ METRIC_WORDS = {
     "next_response": N_("Next response"),
     "resolution": N_("Resolution"),
 }
+
+ESCALATION_LEVELS = ("agent", "team_lead", "supervisor")
+LEVEL_WORDS = {"agent": N_("Agent"), "team_lead": N_("Team lead"), "supervisor": N_("Supervisor")}
 
 ERRORS = {
     "name": N_("Use 1–60 lower-case letters, digits or _."),
@@ -112,13 +115,19 @@ def _context(page: Page, **extra: Any) -> dict[str, Any]:
         "metric_words": METRIC_WORDS,
         "metrics": METRICS,
         "hours_text": _hours_text,
+        "escalation": stored_escalation(page.session),
+        "escalation_levels": ESCALATION_LEVELS,
+        "level_words": LEVEL_WORDS,
+        "escalation_errors": {},
+        "calendar_form": {"holidays": "china"},
+        "policy_form": {},
         "calendar_errors": {},
         "policy_errors": {},
         **extra,
     }
 
 
-def _page(page: Page, status_code: int = 200, **extra: Any) -> Response:
+def sla_page(page: Page, status_code: int = 200, **extra: Any) -> Response:
     return render_admin(page, "admin/sla.html", "sla", status_code, **_context(page, **extra))
 
 
@@ -162,7 +171,7 @@ def get_sla(
     calendars, policies = stored_config(page.session)
     chosen_calendar = next((c for c in calendars if c["name"] == calendar), None)
     chosen_policy = next((p for p in policies if p["name"] == policy), None)
-    return _page(
+    return sla_page(
         page,
         calendar_form=_calendar_form(chosen_calendar) if chosen_calendar else {"holidays": "china"},
         policy_form=_policy_form(chosen_policy) if chosen_policy else {},
@@ -212,7 +221,7 @@ def post_calendar(
             errors["form"] = ERRORS["sla"]
         else:
             return see_other(page.request, "/console/admin/sla")
-    return _page(page, 422, calendar_form=form, calendar_errors=errors, policy_form={})
+    return sla_page(page, 422, calendar_form=form, calendar_errors=errors, policy_form={})
 
 
 @router.post("/policies", response_class=HTMLResponse)
@@ -282,4 +291,4 @@ def post_policy(
             errors["form"] = ERRORS["policy"]
         else:
             return see_other(page.request, "/console/admin/sla")
-    return _page(page, 422, policy_form=form, policy_errors=errors, calendar_form={"holidays": "china"})
+    return sla_page(page, 422, policy_form=form, policy_errors=errors, calendar_form={"holidays": "china"})
