@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from kefu.web.console import admin, live, sign_in, supervisor, tickets, workforce, workspace
+from kefu.web.console import admin, live, sign_in, supervisor, ticket_handoffs, tickets, workforce, workspace
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -22,6 +22,7 @@ def pages_router() -> APIRouter:
     router.include_router(live.router)
     router.include_router(workforce.router)
     router.include_router(tickets.router)
+    router.include_router(ticket_handoffs.router)
     router.include_router(admin.router)
     return router
 

@@ -188,7 +188,7 @@ def get_tickets(
     )
 
 
-def _ticket(
+def ticket_in_reach(
     page: Page, ticket_id: int, permission: Permission, *, for_update: bool = False
 ) -> Ticket | Response:
     """The ticket in the reader's reach, or the page refusing it (403 without the permission, else 404)."""
@@ -219,7 +219,7 @@ def _clocks(page: Page, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def _ticket_context(page: Page, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+def ticket_context(page: Page, ticket: Ticket, **extra: Any) -> dict[str, Any]:
     assert page.actor is not None
     now = clock.now()
     history = access.history_of(page.session, ticket)
@@ -246,16 +246,21 @@ def _ticket_context(page: Page, ticket: Ticket, **extra: Any) -> dict[str, Any]:
         "word": wording(page.language),
         "may_write": page.can(P.tickets_write),
         "timezone": page.request.app.state.runtime.settings.timezone,
+        # the handoff forms (kefu.web.console.ticket_handoffs): refusals and what was typed, when re-shown
+        "handoff_errors": {},
+        "handoff_values": {},
+        "answer_errors": {},
+        "answer_values": {},
         **extra,
     }
 
 
 @router.get("/{ticket_id}", response_class=HTMLResponse)
 def get_ticket(ticket_id: int, page: PageDep) -> Response:
-    ticket = _ticket(page, ticket_id, P.tickets_read)
+    ticket = ticket_in_reach(page, ticket_id, P.tickets_read)
     if isinstance(ticket, Response):
         return ticket
-    return page.render("tickets/ticket.html", **_ticket_context(page, ticket))
+    return page.render("tickets/ticket.html", **ticket_context(page, ticket))
 
 
 @router.post("/{ticket_id}/status", response_class=HTMLResponse)
@@ -266,7 +271,7 @@ def post_status(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Move through the status machine; a refused move re-renders the form with the reason (409)."""
-    ticket = _ticket(page, ticket_id, P.tickets_write, for_update=True)
+    ticket = ticket_in_reach(page, ticket_id, P.tickets_write, for_update=True)
     if isinstance(ticket, Response):
         return ticket
     error, code = None, 200
@@ -285,7 +290,7 @@ def post_status(
             error, code = N_("This status change is not allowed from the ticket's current status."), 409
     if error is None:
         return see_other(page.request, f"/console/tickets/{ticket.id}")
-    context = _ticket_context(page, ticket, status_error=error, chosen=status, reason=reason)
+    context = ticket_context(page, ticket, status_error=error, chosen=status, reason=reason)
     return page.render("tickets/_status.html", status_code=code, **context)
 
 
@@ -297,7 +302,7 @@ def post_reply(
     kind: Annotated[str, Form(max_length=10)] = "note",
 ) -> Response:
     """A public reply to the customer or an internal note (seen by staff only)."""
-    ticket = _ticket(page, ticket_id, P.tickets_write, for_update=True)
+    ticket = ticket_in_reach(page, ticket_id, P.tickets_write, for_update=True)
     if isinstance(ticket, Response):
         return ticket
     error, code = None, 200
@@ -318,5 +323,5 @@ def post_reply(
             error, code = N_("A closed ticket takes no replies; reopen it first."), 409
     if error is None:
         return see_other(page.request, f"/console/tickets/{ticket.id}")
-    context = _ticket_context(page, ticket, reply_error=error, body=body, kind=kind)
+    context = ticket_context(page, ticket, reply_error=error, body=body, kind=kind)
     return page.render("tickets/_reply.html", status_code=code, **context)
