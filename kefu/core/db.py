@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -60,3 +60,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error (events publish only after commit)."""
     with factory() as session, session.begin():
         yield session
+
+
+T = TypeVar("T")
+
+
+def once_per_transaction(session: Session, key: str, load: Callable[[], T]) -> T:
+    """`load()` once per transaction of `session`, kept in `session.info[key]`: the units of work a group
+    commit runs in one transaction share it, and the next transaction reads it again (so what was
+    committed meanwhile is seen). Whoever edits what it holds pops `key`."""
+    transaction = session.get_transaction()
+    held = session.info.get(key)
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1]
+    value = load()
+    session.info[key] = (transaction, value)
+    return value

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kefu.access.models import User
+from kefu.core.db import once_per_transaction
 from kefu.core.errors import InvalidInput, KefuError, NotFound
 from kefu.core.events import Event, send_event_on_commit
 from kefu.customers.models import Customer
@@ -244,10 +245,10 @@ _ACTIVE_RULES = select(AutomationRuleRow.__table__).where(AutomationRuleRow.__ta
 def _active_rules(session: Session) -> tuple[list[Rule], dict[str, int]]:
     """The active rules, read once per transaction (a rule edit in it forgets them; a session that lives
     across transactions reads them again in the next one)."""
-    transaction = session.get_transaction()
-    cached = session.info.get(RULES_KEY)
-    if cached is not None and cached[0] is transaction:
-        return cached[1]
+    return once_per_transaction(session, RULES_KEY, lambda: _read_rules(session))
+
+
+def _read_rules(session: Session) -> tuple[list[Rule], dict[str, int]]:
     session.flush()  # a rule changed in this session counts (the Core read below does not autoflush)
     rows = session.connection().execute(_ACTIVE_RULES).mappings().all()
     rules, ids = [], {}
@@ -257,8 +258,6 @@ def _active_rules(session: Session) -> tuple[list[Rule], dict[str, int]]:
             ids[row["name"]] = row["id"]
         except AutomationError:
             continue  # checked when saved; a row edited by hand into nonsense is skipped
-    if transaction is not None:
-        session.info[RULES_KEY] = (transaction, (rules, ids))
     return rules, ids
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.core.db import once_per_transaction
 from kefu.core.errors import InvalidInput
 from kefu.tickets.custom_fields import CustomFieldError, FieldDef, check_values, parse_schema
 from kefu.tickets.kinds import TicketType
@@ -24,12 +25,12 @@ def schema_for(session: Session, ticket_type: str) -> list[FieldDef] | None:
     """The type's schema (None: none stored, any flat values go). Every type's schema is read in one
     query once per transaction (several ticket creations share one under group commit), through Core:
     no autoflush of what the creations before left pending. A schema edit in the session forgets them."""
-    transaction = session.get_transaction()
-    held = session.info.get(SCHEMAS_KEY)
-    if held is None or held[0] is not transaction:  # read again in each transaction: edits are seen
-        rows = session.connection().execute(_SCHEMAS).all()
-        held = session.info[SCHEMAS_KEY] = (transaction, {t: parse_schema(raw) for t, raw in rows})
-    return held[1].get(ticket_type)
+    schemas = once_per_transaction(session, SCHEMAS_KEY, lambda: _read_schemas(session))
+    return schemas.get(ticket_type)
+
+
+def _read_schemas(session: Session) -> dict[str, list[FieldDef]]:
+    return {t: parse_schema(raw) for t, raw in session.connection().execute(_SCHEMAS)}
 
 
 def checked_custom_fields(session: Session, ticket_type: str, values: Mapping[str, Any]) -> dict[str, Any]:

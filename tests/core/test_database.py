@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kefu.access.models import Team, User
 from kefu.core import migrate
-from kefu.core.db import make_engine
+from kefu.core.db import make_engine, once_per_transaction
 from kefu.core.registry import metadata
 
 
@@ -57,3 +57,18 @@ def test_fresh_database_reports_pending_then_current(tmp_path):
         connection.execute(Team.__table__.insert().values(code="a", name="A"))
     migrate.upgrade(engine)  # idempotent
     engine.dispose()
+
+
+def test_once_per_transaction_loads_again_in_the_next_transaction(runtime):
+    loads = []
+
+    def load():
+        loads.append(1)
+        return len(loads)
+
+    with runtime.sessions() as session:
+        with session.begin():
+            first = once_per_transaction(session, "test.memo", load)
+            assert once_per_transaction(session, "test.memo", load) == first == 1
+        with session.begin():
+            assert once_per_transaction(session, "test.memo", load) == 2
