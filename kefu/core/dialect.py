@@ -60,6 +60,29 @@ def start_wal_checkpoints(engine: Engine, interval: float = CHECKPOINT_SECONDS) 
     return stop_checkpoints
 
 
+def out_of_range_errors() -> tuple[type[Exception], ...]:
+    """The exception types a refused out-of-range integer arrives as (see `number_out_of_range`)."""
+    from sqlalchemy.exc import DataError
+
+    types: list[type[Exception]] = [OverflowError, DataError]
+    try:
+        from psycopg.errors import NumericValueOutOfRange  # raw, from prepared statements
+    except ImportError:  # an installation without PostgreSQL's driver
+        pass
+    else:
+        types.append(NumericValueOutOfRange)
+    return tuple(types)
+
+
+def number_out_of_range(exc: BaseException) -> bool:
+    """Whether the database refused an integer it cannot hold (beyond 64 bits): SQLite's driver cannot
+    bind it (OverflowError), PostgreSQL refuses it (numeric_value_out_of_range, SQLSTATE 22003)."""
+    if isinstance(exc, OverflowError):
+        return "SQLite INTEGER" in str(exc)
+    driver_error = getattr(exc, "orig", exc)  # SQLAlchemy wraps it; prepared statements do not
+    return getattr(driver_error, "sqlstate", None) == "22003"
+
+
 def in_process_database(engine: Engine) -> bool:
     """True for SQLite: a library inside this process, so its work is this process's CPU (no network wait)
     and handing it to another thread gains no parallelism under the GIL, only hand-off delays."""

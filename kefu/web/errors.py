@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kefu.core.dialect import number_out_of_range, out_of_range_errors
 from kefu.core.errors import KefuError
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,15 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
+async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+    """An id or number beyond what the database holds names nothing stored, whatever input carried it:
+    the caller is told so (422) rather than a 500."""
+    if not number_out_of_range(exc):
+        return await _unexpected(request, exc)
+    message = "a number in the request is larger than kefu can store (at most 9223372036854775807)"
+    return JSONResponse(error_body("number_out_of_range", message), status_code=422)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Details go to the log only; the caller learns nothing about internals.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -78,4 +88,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KefuError, _kefu_error)  # type: ignore[arg-type]
     app.add_exception_handler(ValueError, _domain_value_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for refused in out_of_range_errors():
+        app.add_exception_handler(refused, _database_refused)
     app.add_exception_handler(Exception, _unexpected)

@@ -107,3 +107,17 @@ def test_concurrent_audited_reads_never_fail(client, factory, runtime):
     with ThreadPoolExecutor(8) as pool:
         codes = [code for batch in pool.map(views, range(8)) for code in batch]
     assert codes == [200] * 80
+
+
+def test_an_id_beyond_what_the_database_holds_is_a_clear_422_not_a_500(client, factory):
+    headers = factory.auth(factory.user(Role.supervisor))
+    huge = "99999999999999999999"  # more than 64 bits
+    looked_up = client.get(f"/api/v1/tickets/{huge}", headers=headers)
+    created = client.post(
+        "/api/v1/tickets",
+        json={"type": "inquiry", "channel": "email", "subject": "s", "customer_id": int(huge)},
+        headers=headers,
+    )
+    for response in (looked_up, created):
+        assert response.status_code in (404, 422), response.text  # PostgreSQL compares it and finds nothing
+        assert response.json()["code"] in ("number_out_of_range", "not_found", "invalid_input")
