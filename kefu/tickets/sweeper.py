@@ -190,7 +190,9 @@ def _announce(
             send_event_on_commit(session, escalation_notice(row.id, row.public_id, level, reason, recipients))
             continue
         recipients = tuple(sorted({i for i in (row.assignee_id, lead) if i is not None}))
-        summaries.setdefault((SUMMARY[event.kind], recipients), []).append(row.id)
+        listed = summaries.setdefault((SUMMARY[event.kind], recipients), [])
+        if not listed or listed[-1] != row.id:  # a ticket's events come together: two clocks breached, once
+            listed.append(row.id)
         if event.kind is SlaEventKind.warning and event.subject == "resolution":
             notice = {"ticket": row.id, "public_id": row.public_id, "customer": row.customer_id,
                       "channel": row.channel, "status": row.status, "why": "deadline_at_risk"}  # fmt: skip

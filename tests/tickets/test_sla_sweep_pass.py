@@ -113,3 +113,15 @@ def test_the_recorded_keys_read_leave_out_only_levels_the_tickets_have_reached(r
     assert {k for k in every - read if k[1] != "escalation"} == set()
     assert {k[2] for k in read if k[1] == "escalation"} == {"team_lead", "supervisor"}  # the one put back
     assert sweep(tickets, later, read, setup.escalation) == sweep(tickets, later, every, setup.escalation)
+
+
+def test_a_ticket_that_breaches_two_clocks_is_listed_once(runtime):
+    seed(runtime, 8)
+    heard = []
+    runtime.bus.subscribe(heard.append)
+    full_pass(runtime, NOW + timedelta(days=30))  # first response and resolution both long past
+    with runtime.sessions() as session:
+        breached = session.scalars(select(SlaRecord.ticket_id).where(SlaRecord.kind == "breach")).all()
+    assert len(breached) > len(set(breached))  # some ticket breached twice
+    (breaches,) = [e for e in heard if e.type == "ticket.sla_breach"]
+    assert breaches.payload["tickets"] == sorted(set(breached))
