@@ -68,7 +68,11 @@ def served_app():  # noqa: ANN201 - a FastAPI app, imported lazily (the CLI star
     from kefu.web.app import create_app
 
     gc.set_threshold(*GC_THRESHOLDS)
-    return create_app()
+    app = create_app()
+    # Everything loaded so far (modules, the app, mappers) lives as long as the process: out of the
+    # collector's reach, its full passes under a busy chat walk only what chat created.
+    gc.freeze()
+    return app
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -84,6 +88,9 @@ def _serve(host: str, port: int, workers: int) -> None:
         # Chat frames are a few dozen bytes: compressing each costs CPU and ~300 KB of zlib state per
         # connection for nothing.
         ws_per_message_deflate=False,
+        # The largest chat message is 20,000 characters: a bigger frame is refused (close code 1009)
+        # before anything parses it, not after 16 MiB arrived.
+        ws_max_size=256 * 1024,
     )
 
 

@@ -300,22 +300,6 @@ class SearchIndex:
         index._setup([doc.row for doc in docs], postings, vectors, [doc.terms for doc in docs])
         return index
 
-    @classmethod
-    def from_grouped(
-        cls,
-        docs: Sequence[DocRow],
-        postings: Mapping[str, _Posting],
-        vectors: Mapping[str, Sequence[float]] | None = None,
-    ) -> SearchIndex:
-        """Build from postings already grouped per term: (positions into `docs`, title tf, body tf) arrays."""
-        docs = list(docs)
-        for term, (positions, _, _) in postings.items():
-            if len(positions) and not 0 <= positions.min() <= positions.max() < len(docs):
-                raise SearchInputError(f"postings: term {term!r} points outside the {len(docs)} documents")
-        index = cls.__new__(cls)
-        index._setup(docs, dict(postings), vectors)
-        return index
-
     def __len__(self) -> int:
         return len(self._position)
 

@@ -125,6 +125,8 @@ def test_bad_frames_get_errors_not_disconnects(chat: TestClient, runtime: Runtim
         ws.receive_json()
         ws.send_text("not json")
         assert ws.receive_json()["code"] == "invalid_input"
+        ws.send_text("[" * 100_000)  # deeper than the JSON parser recurses
+        assert ws.receive_json()["code"] == "invalid_input"
         ws.send_json({"type": "message", "client_id": "big", "body": "x" * 20_001})
         error = ws.receive_json()
         assert (error["client_id"], error["code"]) == ("big", "too_large") and "20000" in error["message"]
