@@ -212,6 +212,9 @@ def test_chat_from_widget_to_csat(centre, contexts, desk, screenshots):
     assert [word for word in ENGLISH_ONLY if re.search(rf"\b{word}\b", text)] == []
     colleague.screenshot(path=str(screenshots / "conversation-zh.png"), full_page=True)
 
+    # agent01's assist panel may ask once more as the transfer commits: the conversation has left their
+    # reach, so that request is answered 404 (a network error line, not a script error).
+    agent.errors = [e for e in agent.errors if "404" not in e]
     # Nothing executed anywhere: no image element from the markup, no dialog, no script error or CSP report.
     for tab in (agent, colleague, widget):
         assert tab.locator("img[src=x]").count() == 0
